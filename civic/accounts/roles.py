@@ -1,0 +1,20 @@
+"""Roles and the named permissions each one grants: the one place that maps them.
+
+Every account is a resident; the other roles are Django groups holding these
+permissions, so `user.has_perm(...)` answers every access question.
+"""
+
+RESIDENT, MODERATOR, ANALYST, ADMIN = "resident", "moderator", "analyst", "admin"
+ROLES = (RESIDENT, MODERATOR, ANALYST, ADMIN)
+STAFF_ROLES = (MODERATOR, ANALYST, ADMIN)
+
+MODERATE = "proposals.moderate_proposal"
+VIEW_ALL = "proposals.view_all_proposals"
+VIEW_HISTORY = "proposals.view_proposal_history"
+ORDER_REPORT = "proposals.order_report"
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    MODERATOR: (MODERATE, VIEW_ALL, VIEW_HISTORY),
+    ANALYST: (VIEW_ALL, VIEW_HISTORY, ORDER_REPORT),
+    ADMIN: (MODERATE, VIEW_ALL, VIEW_HISTORY, ORDER_REPORT),
+}

@@ -1,0 +1,185 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.utils import timezone
+
+TITLE_MIN, TITLE_MAX = 5, 200
+BODY_MIN, BODY_MAX = 20, 10_000
+
+
+class Proposal(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        PUBLISHED = "published", "published"
+        REJECTED = "rejected", "rejected"
+        CHANGES_REQUESTED = "changes_requested", "changes_requested"
+        WITHDRAWN = "withdrawn", "withdrawn"
+
+    class Language(models.TextChoices):
+        RU = "ru", "ru"
+        KK = "kk", "kk"
+        EN = "en", "en"
+
+    code = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    strategy = models.ForeignKey("strategy.Strategy", on_delete=models.PROTECT,
+                                 related_name="proposals")
+    section = models.ForeignKey("strategy.Section", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="proposals")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="proposals")
+    title = models.CharField(max_length=TITLE_MAX)
+    body = models.TextField()
+    # Case-folded title and body: SQLite's LIKE folds ASCII only, and residents
+    # write in Cyrillic, so search compares against this column on every engine.
+    search_text = models.TextField(blank=True, editable=False)
+    language = models.CharField(max_length=2, choices=Language.choices)
+    district = models.ForeignKey("strategy.District", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="proposals")
+    themes = models.ManyToManyField("strategy.Theme", blank=True, related_name="proposals")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="duplicates")
+    # The latest moderation decision, kept so a list reads it with one join.
+    latest_decision = models.ForeignKey("ProposalEvent", on_delete=models.SET_NULL, null=True,
+                                        blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("moderate_proposal", "Can decide on proposals"),
+            ("view_all_proposals", "Can see proposals in every status"),
+            ("view_proposal_history", "Can see the audit trail of proposals"),
+            ("order_report", "Can order reports"),
+        ]
+        indexes = [
+            models.Index(fields=["strategy", "status"], name="proposal_strategy_status"),
+            models.Index(fields=["status", "created_at"], name="proposal_status_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "published", "rejected", "changes_requested",
+                                        "withdrawn"]),
+                name="proposal_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(language__in=["ru", "kk", "en"]),
+                                   name="proposal_language_valid"),
+            models.CheckConstraint(
+                condition=Q(GreaterThanOrEqual(Length("title"), TITLE_MIN),
+                            LessThanOrEqual(Length("title"), TITLE_MAX)),
+                name="proposal_title_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(GreaterThanOrEqual(Length("body"), BODY_MIN),
+                            LessThanOrEqual(Length("body"), BODY_MAX)),
+                name="proposal_body_length",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="proposal_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code or f"proposal {self.pk}"
+
+
+class ProposalEvent(models.Model):
+    """One line of a proposal's audit trail: a submission, an edit or a decision."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", "submit"
+        EDIT = "edit", "edit"
+        WITHDRAW = "withdraw", "withdraw"
+        APPROVE = "approve", "approve"
+        REJECT = "reject", "reject"
+        REQUEST_CHANGES = "request_changes", "request_changes"
+
+    DECISIONS = (Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES)
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "spam"
+        OFFENSIVE = "offensive", "offensive"
+        OFF_TOPIC = "off_topic", "off_topic"
+        DUPLICATE = "duplicate", "duplicate"
+        PERSONAL_DATA = "personal_data", "personal_data"
+        NOT_A_PROPOSAL = "not_a_proposal", "not_a_proposal"
+        OTHER = "other", "other"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    note = models.TextField(blank=True)
+    # What the event changed besides the status (themes before/after, edited fields).
+    changes = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["proposal", "at"], name="event_proposal_at")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status}->{self.to_status}"
+
+
+class Reaction(models.Model):
+    class Kind(models.TextChoices):
+        LIKE = "like", "Нравится"
+        INDIFFERENT = "indifferent", "Мне все равно"
+        FUNNY = "funny", "Забавно"
+        SYMPATHY = "sympathy", "Сочувствую"
+        OUTRAGE = "outrage", "Возмутительно"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="reactions")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "proposal"], name="one_reaction_per_person"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["like", "indifferent", "funny", "sympathy", "outrage"]),
+                name="reaction_kind_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["proposal", "kind"], name="reaction_proposal_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.proposal_id}"
+
+
+class Tally(models.Model):
+    """The aggregated counts of one strategy, rebuilt from rows by `tally_rebuild`.
+
+    Services bump `dirty_version` in the transaction that moves a count; a rebuild
+    records the version it started from in `built_version`. The snapshot is current
+    when the two are equal, which a lost message or a dead worker cannot fake.
+    """
+
+    strategy = models.OneToOneField("strategy.Strategy", on_delete=models.CASCADE,
+                                    related_name="tally")
+    data = models.JSONField(default=dict, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    dirty_version = models.PositiveBigIntegerField(default=1)
+    built_version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "tallies"
+
+    def __str__(self) -> str:
+        return f"tally of {self.strategy_id}"
+
+    @property
+    def is_dirty(self) -> bool:
+        return self.dirty_version > self.built_version
