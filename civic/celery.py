@@ -26,8 +26,9 @@ def enqueue(task: Task, *args: Any, countdown: float | None = None) -> bool:
     try:
         task.apply_async(args=args, countdown=countdown)
     except Exception:
-        logger.warning("Could not enqueue %s%r; a sweeper will retry it.", task.name, args,
-                       exc_info=True)
+        logger.warning(
+            "Could not enqueue %s%r; a sweeper will retry it.", task.name, args, exc_info=True
+        )
         return False
     return True
 

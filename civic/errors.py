@@ -8,10 +8,19 @@ speak in these terms rather than in HTTP ones.
 class DomainError(Exception):
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Several field errors at once (e.g. every bad filter), else just `field`.
+        self.errors = errors
         if code:
             self.code = code
 

@@ -42,7 +42,7 @@ def _domain_response(exc: DomainError) -> Response:
     if isinstance(exc, NotAllowed):
         return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_403_FORBIDDEN)
     assert isinstance(exc, InvalidInput)  # noqa: S101 - the three kinds above are exhaustive
-    body: dict[str, Any] = {exc.field or "non_field_errors": [exc.message]}
+    body: dict[str, Any] = dict(exc.errors or {exc.field or "non_field_errors": [exc.message]})
     if exc.code != "invalid":
         body["code"] = exc.code
     return Response(body, status=status.HTTP_400_BAD_REQUEST)

@@ -18,8 +18,9 @@ class RequestBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"detail": "Content-Length is not a number.", "code": "bad_length"},
-                                status=400)
+            return JsonResponse(
+                {"detail": "Content-Length is not a number.", "code": "bad_length"}, status=400
+            )
         if length > settings.CIVIC_MAX_BODY_BYTES:
             return JsonResponse(
                 {

@@ -23,27 +23,41 @@ class Proposal(models.Model):
         EN = "en", "en"
 
     code = models.CharField(max_length=40, unique=True, null=True, blank=True)
-    strategy = models.ForeignKey("strategy.Strategy", on_delete=models.PROTECT,
-                                 related_name="proposals")
-    section = models.ForeignKey("strategy.Section", on_delete=models.PROTECT, null=True,
-                                blank=True, related_name="proposals")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="proposals")
+    strategy = models.ForeignKey(
+        "strategy.Strategy", on_delete=models.PROTECT, related_name="proposals"
+    )
+    section = models.ForeignKey(
+        "strategy.Section",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposals"
+    )
     title = models.CharField(max_length=TITLE_MAX)
     body = models.TextField()
     # Case-folded title and body: SQLite's LIKE folds ASCII only, and residents
     # write in Cyrillic, so search compares against this column on every engine.
     search_text = models.TextField(blank=True, editable=False)
     language = models.CharField(max_length=2, choices=Language.choices)
-    district = models.ForeignKey("strategy.District", on_delete=models.PROTECT, null=True,
-                                 blank=True, related_name="proposals")
+    district = models.ForeignKey(
+        "strategy.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+    )
     themes = models.ManyToManyField("strategy.Theme", blank=True, related_name="proposals")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="duplicates")
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
     # The latest moderation decision, kept so a list reads it with one join.
-    latest_decision = models.ForeignKey("ProposalEvent", on_delete=models.SET_NULL, null=True,
-                                        blank=True, related_name="+")
+    latest_decision = models.ForeignKey(
+        "ProposalEvent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -62,20 +76,32 @@ class Proposal(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "published", "rejected", "changes_requested",
-                                        "withdrawn"]),
+                condition=Q(
+                    status__in=[
+                        "pending",
+                        "published",
+                        "rejected",
+                        "changes_requested",
+                        "withdrawn",
+                    ]
+                ),
                 name="proposal_status_valid",
             ),
-            models.CheckConstraint(condition=Q(language__in=["ru", "kk", "en"]),
-                                   name="proposal_language_valid"),
             models.CheckConstraint(
-                condition=Q(GreaterThanOrEqual(Length("title"), TITLE_MIN),
-                            LessThanOrEqual(Length("title"), TITLE_MAX)),
+                condition=Q(language__in=["ru", "kk", "en"]), name="proposal_language_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    GreaterThanOrEqual(Length("title"), TITLE_MIN),
+                    LessThanOrEqual(Length("title"), TITLE_MAX),
+                ),
                 name="proposal_title_length",
             ),
             models.CheckConstraint(
-                condition=Q(GreaterThanOrEqual(Length("body"), BODY_MIN),
-                            LessThanOrEqual(Length("body"), BODY_MAX)),
+                condition=Q(
+                    GreaterThanOrEqual(Length("body"), BODY_MIN),
+                    LessThanOrEqual(Length("body"), BODY_MAX),
+                ),
                 name="proposal_body_length",
             ),
             models.CheckConstraint(
@@ -111,8 +137,9 @@ class ProposalEvent(models.Model):
         OTHER = "other", "other"
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     action = models.CharField(max_length=20, choices=Action.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
@@ -121,6 +148,9 @@ class ProposalEvent(models.Model):
     # What the event changed besides the status (themes before/after, edited fields).
     changes = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)
+    # When the author was emailed about this decision; decisions still unsent are
+    # picked up again by the notification sweep.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -139,8 +169,9 @@ class Reaction(models.Model):
         OUTRAGE = "outrage", "Возмутительно"
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reactions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="reactions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -167,8 +198,9 @@ class Tally(models.Model):
     when the two are equal, which a lost message or a dead worker cannot fake.
     """
 
-    strategy = models.OneToOneField("strategy.Strategy", on_delete=models.CASCADE,
-                                    related_name="tally")
+    strategy = models.OneToOneField(
+        "strategy.Strategy", on_delete=models.CASCADE, related_name="tally"
+    )
     data = models.JSONField(default=dict, blank=True)
     generated_at = models.DateTimeField(null=True, blank=True)
     dirty_version = models.PositiveBigIntegerField(default=1)

@@ -1,1 +1,30 @@
-urlpatterns = []
+from django.urls import path
+
+from proposals import apis
+
+urlpatterns = [
+    path("proposals/", apis.ProposalListApi.as_view(), name="proposal-list"),
+    path("proposals/<int:proposal_id>/", apis.ProposalDetailApi.as_view(), name="proposal-detail"),
+    path(
+        "proposals/<int:proposal_id>/withdraw/",
+        apis.ProposalWithdrawApi.as_view(),
+        name="proposal-withdraw",
+    ),
+    path(
+        "proposals/<int:proposal_id>/moderation/",
+        apis.ProposalModerationApi.as_view(),
+        name="proposal-moderation",
+    ),
+    path(
+        "proposals/<int:proposal_id>/history/",
+        apis.ProposalHistoryApi.as_view(),
+        name="proposal-history",
+    ),
+    path(
+        "proposals/<int:proposal_id>/reaction/",
+        apis.ReactionApi.as_view(),
+        name="proposal-reaction",
+    ),
+    path("me/proposals/", apis.MyProposalListApi.as_view(), name="my-proposals"),
+    path("strategies/<slug:slug>/tallies/", apis.TallyApi.as_view(), name="strategy-tallies"),
+]

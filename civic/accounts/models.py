@@ -30,8 +30,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         "strategy.District", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # The language emails to this person are written in.
-    language = models.CharField(max_length=2, default="ru",
-                                choices=[("ru", "ru"), ("kk", "kk"), ("en", "en")])
+    language = models.CharField(
+        max_length=2, default="ru", choices=[("ru", "ru"), ("kk", "kk"), ("en", "en")]
+    )
     email_verified = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

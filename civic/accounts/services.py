@@ -1,0 +1,104 @@
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from civic.accounts import roles
+from civic.accounts.models import User
+from civic.accounts.tokens import email_token_read
+from civic.celery import enqueue_on_commit
+from civic.errors import InvalidInput
+from strategy.models import District
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    district: District | None = None,
+    language: str = "ru",
+) -> User:
+    from civic.accounts.tasks import send_verification_email
+
+    email = User.objects.normalize_email(email.strip()).lower()
+    display_name = display_name.strip()
+    if not display_name:
+        raise InvalidInput("Display name may not be blank.", field="display_name")
+    if User.objects.filter(email__iexact=email).exists():
+        raise InvalidInput(
+            "An account with this email already exists.", field="email", code="email_taken"
+        )
+    candidate = User(email=email, display_name=display_name)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from exc
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        display_name=display_name,
+        district=district,
+        language=language if language in ("ru", "kk", "en") else "ru",
+    )
+    enqueue_on_commit(send_verification_email, user.pk)
+    return user
+
+
+@transaction.atomic
+def user_verify_email(*, token: str) -> User:
+    try:
+        user_id, email = email_token_read(token)
+    except signing.SignatureExpired as exc:
+        raise InvalidInput(
+            "This verification link has expired; ask for a new one.",
+            field="token",
+            code="token_expired",
+        ) from exc
+    except signing.BadSignature as exc:
+        raise InvalidInput(
+            "This verification link is not valid.", field="token", code="token_invalid"
+        ) from exc
+    user = User.objects.select_for_update().filter(pk=user_id, email=email).first()
+    if user is None:
+        raise InvalidInput(
+            "This verification link is not valid.", field="token", code="token_invalid"
+        )
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+    return user
+
+
+def user_resend_verification(*, user: User) -> None:
+    from civic.accounts.tasks import send_verification_email
+
+    if not user.email_verified:
+        enqueue_on_commit(send_verification_email, user.pk)
+
+
+@transaction.atomic
+def role_grant(*, user: User, role: str) -> User:
+    if role not in roles.ROLES:
+        raise InvalidInput(f"Unknown role {role!r}; one of {', '.join(roles.ROLES)}.", field="role")
+    if role == roles.RESIDENT:
+        return user  # every account is a resident
+    user.groups.add(Group.objects.get(name=role))
+    if role == roles.ADMIN and not user.is_staff:
+        # Admins also work in the Django admin.
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return user
+
+
+@transaction.atomic
+def role_revoke(*, user: User, role: str) -> User:
+    if role not in roles.ROLES or role == roles.RESIDENT:
+        raise InvalidInput(f"Role {role!r} cannot be revoked.", field="role")
+    user.groups.remove(Group.objects.get(name=role))
+    if role == roles.ADMIN and user.is_staff and not user.is_superuser:
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
+    return user

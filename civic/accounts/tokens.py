@@ -1,0 +1,20 @@
+"""Signed, expiring email-verification tokens: no table, nothing to clean up."""
+
+from django.conf import settings
+from django.core import signing
+
+_SALT = "civic.accounts.verify-email"
+
+
+def email_token_make(*, user_id: int, email: str) -> str:
+    return signing.dumps({"u": user_id, "e": email}, salt=_SALT, compress=True)
+
+
+def email_token_read(token: str) -> tuple[int, str]:
+    """Return (user id, email) or raise signing.BadSignature (SignatureExpired included)."""
+    data = signing.loads(token, salt=_SALT, max_age=settings.CIVIC_EMAIL_VERIFICATION_MAX_AGE)
+    return int(data["u"]), str(data["e"])
+
+
+def email_verification_url(token: str) -> str:
+    return f"{settings.CIVIC_SITE_URL}/verify-email/{token}/"

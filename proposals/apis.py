@@ -1,0 +1,201 @@
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from civic.accounts.permissions import CanModerate, CanViewHistory, IsVerifiedResident
+from civic.errors import NotAllowed
+from civic.pagination import PageNumberPagination
+from proposals import selectors, serializers, services
+from proposals.models import Proposal, Tally
+from proposals.tallies import tally_cache_key, tally_render
+from strategy.selectors import strategy_get_public
+
+_FILTER_PARAMETERS = [
+    OpenApiParameter("strategy", str, description="Strategy slug"),
+    OpenApiParameter("section", int, description="Section id; includes its sub-sections"),
+    OpenApiParameter("theme", str, many=True, description="Theme slug; repeatable, any of"),
+    OpenApiParameter("district", str, description="District slug"),
+    OpenApiParameter("language", str, enum=Proposal.Language.values),
+    OpenApiParameter("status", str, enum=Proposal.Status.values, description="Staff only"),
+    OpenApiParameter("created_after", OpenApiTypes.DATE),
+    OpenApiParameter("created_before", OpenApiTypes.DATE),
+    OpenApiParameter("q", str, description="Words to find in title and body"),
+    OpenApiParameter("ordering", str, enum=["created_at", "-created_at", "-reactions"]),
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int, description="At most 100"),
+]
+
+
+def _get_visible(request: Request, proposal_id: int) -> Proposal:
+    proposal = selectors.proposal_get_visible(user=request.user, proposal_id=proposal_id)
+    if proposal is None:
+        raise Http404
+    return proposal
+
+
+def _represent(request: Request, proposal: Proposal) -> dict:
+    # Reload through the selector: the representation needs its annotations.
+    fresh = selectors.proposal_get_visible(user=request.user, proposal_id=proposal.pk)
+    return serializers.ProposalSerializer(fresh or proposal, context={"request": request}).data
+
+
+def _paginate(request: Request, view: APIView, queryset) -> Response:  # noqa: ANN001
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    data = serializers.ProposalSerializer(page, many=True, context={"request": request}).data
+    return paginator.get_paginated_response(data)
+
+
+class ProposalListApi(APIView):
+    throttle_scope = "submit"
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.request.method == "POST":
+            return [IsVerifiedResident()]
+        return [permissions.AllowAny()]
+
+    def get_throttles(self) -> list:
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        parameters=_FILTER_PARAMETERS, responses={200: serializers.ProposalSerializer(many=True)}
+    )
+    def get(self, request: Request) -> Response:
+        queryset = selectors.proposal_list(user=request.user, filters=request.query_params)
+        return _paginate(request, self, queryset)
+
+    @extend_schema(
+        request=serializers.ProposalSubmitSerializer,
+        responses={201: serializers.ProposalSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.ProposalSubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = services.proposal_submit(author=request.user, **data.validated_data)
+        return Response(_represent(request, proposal), status=status.HTTP_201_CREATED)
+
+
+class ProposalDetailApi(APIView):
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.request.method == "PATCH":
+            return [permissions.IsAuthenticated()]
+        return [permissions.AllowAny()]
+
+    @extend_schema(responses={200: serializers.ProposalSerializer, 404: OpenApiResponse()})
+    def get(self, request: Request, proposal_id: int) -> Response:
+        proposal = _get_visible(request, proposal_id)
+        return Response(serializers.ProposalSerializer(proposal, context={"request": request}).data)
+
+    @extend_schema(
+        request=serializers.ProposalEditSerializer, responses={200: serializers.ProposalSerializer}
+    )
+    def patch(self, request: Request, proposal_id: int) -> Response:
+        proposal = _get_visible(request, proposal_id)
+        if proposal.author_id != request.user.pk:
+            raise NotAllowed("Only the author may edit a proposal.")
+        data = serializers.ProposalEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = services.proposal_edit(
+            proposal=proposal, actor=request.user, **data.validated_data
+        )
+        return Response(_represent(request, proposal))
+
+
+class ProposalWithdrawApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: serializers.ProposalSerializer})
+    def post(self, request: Request, proposal_id: int) -> Response:
+        proposal = _get_visible(request, proposal_id)
+        proposal = services.proposal_withdraw(proposal=proposal, actor=request.user)
+        return Response(_represent(request, proposal))
+
+
+class ProposalModerationApi(APIView):
+    permission_classes = [CanModerate]
+
+    @extend_schema(
+        request=serializers.ModerationRequestSerializer,
+        responses={200: serializers.ProposalSerializer},
+    )
+    def post(self, request: Request, proposal_id: int) -> Response:
+        proposal = _get_visible(request, proposal_id)
+        data = serializers.ModerationRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = services.proposal_moderate(
+            proposal=proposal, moderator=request.user, **data.validated_data
+        )
+        return Response(_represent(request, proposal))
+
+
+class ProposalHistoryApi(APIView):
+    permission_classes = [CanViewHistory]
+
+    @extend_schema(responses={200: serializers.HistoryEntrySerializer(many=True)})
+    def get(self, request: Request, proposal_id: int) -> Response:
+        proposal = _get_visible(request, proposal_id)
+        events = selectors.proposal_history(proposal=proposal)
+        return Response(serializers.HistoryEntrySerializer(events, many=True).data)
+
+
+class ReactionApi(APIView):
+    permission_classes = [IsVerifiedResident]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "react"
+
+    @extend_schema(
+        request=serializers.ReactionRequestSerializer,
+        responses={200: serializers.ReactionSerializer},
+    )
+    def put(self, request: Request, proposal_id: int) -> Response:
+        proposal = _get_visible(request, proposal_id)
+        data = serializers.ReactionRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reaction = services.reaction_set(
+            proposal=proposal, user=request.user, kind=data.validated_data["kind"]
+        )
+        counts = _represent(request, proposal)["reactions"]
+        return Response({"kind": reaction.kind, "reactions": counts})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, proposal_id: int) -> Response:
+        proposal = _get_visible(request, proposal_id)
+        services.reaction_clear(proposal=proposal, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyProposalListApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: serializers.ProposalSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        return _paginate(request, self, selectors.proposal_list_of_author(user=request.user))
+
+
+class TallyApi(APIView):
+    """Answers from the precomputed snapshot: the cache, else its one database row."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse()})
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        body = cache.get(tally_cache_key(slug))
+        if body is None:
+            strategy = strategy_get_public(slug=slug)
+            if strategy is None:
+                raise Http404
+            tally = Tally.objects.filter(strategy=strategy).first()
+            body = tally_render(strategy, tally)
+            if tally is not None and tally.generated_at is not None:
+                cache.set(tally_cache_key(slug), body, timeout=None)
+        return HttpResponse(body, content_type="application/json")

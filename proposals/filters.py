@@ -1,0 +1,69 @@
+"""The proposal list's filters: allow-listed, and a value that names nothing is a 400."""
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from proposals.models import Proposal
+from strategy.models import District, Section, Strategy, Theme
+
+
+class ProposalFilter(django_filters.FilterSet):
+    strategy = django_filters.ModelChoiceFilter(
+        queryset=Strategy.objects.exclude(status=Strategy.Status.DRAFT), to_field_name="slug"
+    )
+    section = django_filters.ModelChoiceFilter(
+        queryset=Section.objects.all(), method="filter_section"
+    )
+    theme = django_filters.ModelMultipleChoiceFilter(
+        queryset=Theme.objects.all(), to_field_name="slug", method="filter_theme"
+    )
+    district = django_filters.ModelChoiceFilter(
+        queryset=District.objects.all(), to_field_name="slug"
+    )
+    language = django_filters.ChoiceFilter(choices=Proposal.Language.choices)
+    status = django_filters.ChoiceFilter(choices=Proposal.Status.choices)
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    q = django_filters.CharFilter(method="filter_q", max_length=200)
+    ordering = django_filters.OrderingFilter(
+        fields=(("created_at", "created_at"), ("reactions_total", "reactions")),
+        # Only these three orders are part of the contract.
+        choices=[
+            ("created_at", "created_at"),
+            ("-created_at", "-created_at"),
+            ("-reactions", "-reactions"),
+        ],
+    )
+
+    class Meta:
+        model = Proposal
+        fields: list[str] = []
+
+    def filter_section(
+        self, queryset: QuerySet[Proposal], name: str, section: Section
+    ) -> QuerySet[Proposal]:
+        # A section's proposals include those of its sub-sections: codes nest ("1" ⊃ "1.2").
+        return queryset.filter(
+            Q(section=section)
+            | Q(
+                section__strategy_id=section.strategy_id,
+                section__code__startswith=f"{section.code}.",
+            )
+        )
+
+    def filter_theme(
+        self, queryset: QuerySet[Proposal], name: str, themes: list[Theme]
+    ) -> QuerySet[Proposal]:
+        if not themes:
+            return queryset
+        # EXISTS, not a join, so a proposal with two matching themes is listed once.
+        through = Proposal.themes.through
+        return queryset.filter(
+            Exists(through.objects.filter(proposal_id=OuterRef("pk"), theme__in=themes))
+        )
+
+    def filter_q(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
+        words = value.casefold().split()
+        for word in words:
+            queryset = queryset.filter(search_text__contains=word)
+        return queryset

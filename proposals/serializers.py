@@ -1,0 +1,153 @@
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from civic.accounts import roles
+from civic.fields import StrictCharField
+from proposals.models import Proposal, ProposalEvent, Reaction
+from strategy.models import District, Section, Strategy, Theme
+
+REACTION_KINDS = Reaction.Kind.values
+
+
+class ModerationSerializer(serializers.Serializer):
+    decision = serializers.CharField()
+    reason = serializers.CharField()
+    note = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    """A proposal as the API shows it. `moderation` only reaches the author and staff."""
+
+    strategy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    section = serializers.PrimaryKeyRelatedField(read_only=True)
+    district = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    themes = serializers.SerializerMethodField()
+    author_name = serializers.CharField(source="author.display_name", read_only=True)
+    reactions = serializers.SerializerMethodField()
+    moderation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "code",
+            "strategy",
+            "section",
+            "title",
+            "body",
+            "language",
+            "district",
+            "themes",
+            "status",
+            "created_at",
+            "published_at",
+            "author_name",
+            "reactions",
+            "moderation",
+        ]
+
+    def to_representation(self, proposal: Proposal) -> dict[str, Any]:
+        data = super().to_representation(proposal)
+        if not self._sees_moderation(proposal):
+            data.pop("moderation")
+        return data
+
+    def _sees_moderation(self, proposal: Proposal) -> bool:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return False
+        return proposal.author_id == user.pk or user.has_perm(roles.VIEW_ALL)
+
+    def get_themes(self, proposal: Proposal) -> list[str]:
+        # Sorted in Python: the prefetch cache is already loaded, no query.
+        return sorted(theme.slug for theme in proposal.themes.all())
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
+    def get_reactions(self, proposal: Proposal) -> dict[str, int]:
+        return {kind: getattr(proposal, f"reactions_{kind}", 0) for kind in REACTION_KINDS}
+
+    @extend_schema_field(ModerationSerializer(allow_null=True))
+    def get_moderation(self, proposal: Proposal) -> dict[str, Any] | None:
+        event = proposal.latest_decision
+        if event is None:
+            return None
+        return {
+            "decision": event.action,
+            "reason": event.reason,
+            "note": event.note,
+            "decided_at": serializers.DateTimeField().to_representation(event.at),
+        }
+
+
+class ProposalSubmitSerializer(serializers.Serializer):
+    strategy = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Strategy.objects.exclude(status=Strategy.Status.DRAFT)
+    )
+    section = serializers.PrimaryKeyRelatedField(
+        queryset=Section.objects.all(), required=False, allow_null=True
+    )
+    # Lengths and characters are checked by the service after trimming; these
+    # bounds only stop absurd payloads early.
+    title = StrictCharField(trim_whitespace=False, max_length=2000)
+    body = StrictCharField(trim_whitespace=False, max_length=100_000)
+    district = serializers.SlugRelatedField(
+        slug_field="slug", queryset=District.objects.all(), required=False, allow_null=True
+    )
+    themes = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Theme.objects.all(), many=True, required=False
+    )
+
+
+class ProposalEditSerializer(serializers.Serializer):
+    section = serializers.PrimaryKeyRelatedField(
+        queryset=Section.objects.all(), required=False, allow_null=True
+    )
+    title = StrictCharField(trim_whitespace=False, max_length=2000, required=False)
+    body = StrictCharField(trim_whitespace=False, max_length=100_000, required=False)
+    district = serializers.SlugRelatedField(
+        slug_field="slug", queryset=District.objects.all(), required=False, allow_null=True
+    )
+    themes = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Theme.objects.all(), many=True, required=False
+    )
+
+
+class ModerationRequestSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[d.value for d in ProposalEvent.DECISIONS])
+    reason = serializers.ChoiceField(
+        choices=ProposalEvent.Reason.values, required=False, allow_blank=True
+    )
+    note = StrictCharField(required=False, allow_blank=True, max_length=5000)
+    themes = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Theme.objects.all(), many=True, required=False
+    )
+    duplicate_of = serializers.PrimaryKeyRelatedField(
+        queryset=Proposal.objects.all(), required=False, allow_null=True
+    )
+    # Not in the v1 contract: the status the moderator saw. When given, a decision
+    # on a proposal someone else has moved meanwhile is a 409, not a silent overwrite.
+    expected_status = serializers.ChoiceField(choices=Proposal.Status.values, required=False)
+
+
+class HistoryEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProposalEvent
+        fields = ["at", "actor", "action", "from_status", "to_status", "reason", "note"]
+
+    def get_actor(self, event: ProposalEvent) -> str | None:
+        return event.actor.display_name if event.actor else None
+
+
+class ReactionRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=REACTION_KINDS)
+
+
+class ReactionSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    reactions = serializers.DictField(child=serializers.IntegerField())

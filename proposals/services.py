@@ -1,0 +1,318 @@
+"""Every write to proposals, moderation decisions and reactions goes through here.
+
+Each service validates, changes rows, writes its audit row and marks the
+strategy's tally dirty in one transaction, and leaves follow-up work (tally
+refresh, emails) to tasks enqueued after the commit.
+"""
+
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from civic.accounts import roles
+from civic.accounts.models import User
+from civic.celery import enqueue_on_commit
+from civic.errors import InvalidInput, NotAllowed, StateConflict
+from proposals.language import detect_language
+from proposals.models import (
+    BODY_MAX,
+    BODY_MIN,
+    TITLE_MAX,
+    TITLE_MIN,
+    Proposal,
+    ProposalEvent,
+    Reaction,
+)
+from proposals.tallies import tally_mark_dirty
+from strategy.models import District, Section, Strategy, Theme
+
+Status = Proposal.Status
+Action = ProposalEvent.Action
+
+# decision -> (statuses it may start from, status it leads to)
+DECISIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    Action.APPROVE: ((Status.PENDING,), Status.PUBLISHED),
+    Action.REJECT: ((Status.PENDING, Status.PUBLISHED), Status.REJECTED),
+    Action.REQUEST_CHANGES: ((Status.PENDING,), Status.CHANGES_REQUESTED),
+}
+WITHDRAWABLE = (Status.PENDING, Status.CHANGES_REQUESTED)
+_UNSET: Any = object()
+
+
+def clean_text(value: str, *, field: str, min_length: int, max_length: int) -> str:
+    """Trim, normalise line ends, and refuse control characters other than newline and tab."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    for char in text:
+        if char not in "\n\t" and unicodedata.category(char) == "Cc":
+            raise InvalidInput(f"Control character U+{ord(char):04X} is not allowed.", field=field)
+    if len(text) < min_length:
+        raise InvalidInput(f"Must be at least {min_length} characters.", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"Must be at most {max_length} characters.", field=field)
+    return text
+
+
+def _check_may_submit(user: User) -> None:
+    if settings.CIVIC_EMAIL_VERIFICATION and not user.email_verified:
+        raise NotAllowed("Verify your email address before you do this.", code="email_not_verified")
+
+
+def _check_section(section: Section | None, strategy: Strategy) -> None:
+    if section is not None and section.strategy_id != strategy.pk:
+        raise InvalidInput("This section does not belong to the strategy.", field="section")
+
+
+def _set_text(proposal: Proposal, *, title: str, body: str) -> None:
+    proposal.title = clean_text(title, field="title", min_length=TITLE_MIN, max_length=TITLE_MAX)
+    proposal.body = clean_text(body, field="body", min_length=BODY_MIN, max_length=BODY_MAX)
+    proposal.search_text = f"{proposal.title}\n{proposal.body}".casefold()
+    proposal.language = detect_language(f"{proposal.title}\n{proposal.body}")
+
+
+@transaction.atomic
+def proposal_submit(
+    *,
+    author: User,
+    strategy: Strategy,
+    title: str,
+    body: str,
+    section: Section | None = None,
+    district: District | None = None,
+    themes: Iterable[Theme] = (),
+) -> Proposal:
+    _check_may_submit(author)
+    if not strategy.accepts_proposals():
+        raise InvalidInput(
+            "This strategy is not open for proposals.", field="strategy", code="strategy_closed"
+        )
+    _check_section(section, strategy)
+    proposal = Proposal(strategy=strategy, section=section, author=author, district=district)
+    _set_text(proposal, title=title, body=body)
+    proposal.save()
+    # The code carries the row id, so it is unique without a per-strategy counter
+    # that every submission would have to lock.
+    proposal.code = f"{strategy.code_prefix}-{proposal.pk:06d}"
+    proposal.save(update_fields=["code"])
+    proposal.themes.set(list(themes))
+    ProposalEvent.objects.create(
+        proposal=proposal,
+        actor=author,
+        action=Action.SUBMIT,
+        from_status="",
+        to_status=Status.PENDING,
+        at=proposal.created_at,
+    )
+    tally_mark_dirty(strategy_id=strategy.pk)
+    return proposal
+
+
+def _lock(proposal: Proposal) -> Proposal:
+    """Reload the row under a lock so the status checks below see the committed truth."""
+    return Proposal.objects.select_for_update().select_related("strategy").get(pk=proposal.pk)
+
+
+@transaction.atomic
+def proposal_edit(
+    *,
+    proposal: Proposal,
+    actor: User,
+    title: str | None = None,
+    body: str | None = None,
+    section: Section | None = _UNSET,
+    district: District | None = _UNSET,
+    themes: Iterable[Theme] | None = None,
+) -> Proposal:
+    proposal = _lock(proposal)
+    if proposal.author_id != actor.pk:
+        raise NotAllowed("Only the author may edit a proposal.")
+    if proposal.status != Status.CHANGES_REQUESTED:
+        raise StateConflict(
+            f"A proposal can be edited only while changes are requested; it is {proposal.status}."
+        )
+    before = _snapshot(proposal)
+    _set_text(
+        proposal,
+        title=proposal.title if title is None else title,
+        body=proposal.body if body is None else body,
+    )
+    if section is not _UNSET:
+        _check_section(section, proposal.strategy)
+        proposal.section = section
+    if district is not _UNSET:
+        proposal.district = district
+    if themes is not None:
+        proposal.themes.set(list(themes))
+    proposal.status = Status.PENDING
+    proposal.updated_at = timezone.now()
+    proposal.save()
+    after = _snapshot(proposal)
+    ProposalEvent.objects.create(
+        proposal=proposal,
+        actor=actor,
+        action=Action.EDIT,
+        from_status=Status.CHANGES_REQUESTED,
+        to_status=Status.PENDING,
+        changes={
+            key: {"from": before[key], "to": after[key]}
+            for key in before
+            if before[key] != after[key]
+        },
+    )
+    tally_mark_dirty(strategy_id=proposal.strategy_id)
+    return proposal
+
+
+def _snapshot(proposal: Proposal) -> dict[str, Any]:
+    return {
+        "title": proposal.title,
+        "body": proposal.body,
+        "section": proposal.section_id,
+        "district": proposal.district_id,
+        "themes": sorted(proposal.themes.values_list("slug", flat=True)),
+    }
+
+
+@transaction.atomic
+def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
+    proposal = _lock(proposal)
+    if proposal.author_id != actor.pk:
+        raise NotAllowed("Only the author may withdraw a proposal.")
+    if proposal.status not in WITHDRAWABLE:
+        raise StateConflict(f"A {proposal.status} proposal cannot be withdrawn.")
+    from_status = proposal.status
+    proposal.status = Status.WITHDRAWN
+    proposal.updated_at = timezone.now()
+    proposal.save(update_fields=["status", "updated_at"])
+    ProposalEvent.objects.create(
+        proposal=proposal,
+        actor=actor,
+        action=Action.WITHDRAW,
+        from_status=from_status,
+        to_status=Status.WITHDRAWN,
+    )
+    tally_mark_dirty(strategy_id=proposal.strategy_id)
+    return proposal
+
+
+@transaction.atomic
+def proposal_moderate(
+    *,
+    proposal: Proposal,
+    moderator: User,
+    decision: str,
+    reason: str = "",
+    note: str = "",
+    themes: Iterable[Theme] | None = None,
+    duplicate_of: Proposal | None = None,
+    expected_status: str | None = None,
+) -> Proposal:
+    from proposals.tasks import send_decision_email
+
+    if not moderator.has_perm(roles.MODERATE):
+        raise NotAllowed("Only moderators decide on proposals.")
+    if decision not in DECISIONS:
+        raise InvalidInput(f"Unknown decision {decision!r}.", field="decision")
+    note = note.strip()
+    if decision == Action.REJECT:
+        if reason not in ProposalEvent.Reason.values:
+            raise InvalidInput("A rejection needs a reason.", field="reason")
+        if reason == ProposalEvent.Reason.DUPLICATE and duplicate_of is None:
+            raise InvalidInput("Name the proposal this one duplicates.", field="duplicate_of")
+    elif reason:
+        raise InvalidInput("Only a rejection takes a reason.", field="reason")
+    if decision == Action.REQUEST_CHANGES and not note:
+        raise InvalidInput("Tell the author what to change.", field="note")
+    if duplicate_of is not None and reason != ProposalEvent.Reason.DUPLICATE:
+        raise InvalidInput("duplicate_of goes with reason 'duplicate'.", field="duplicate_of")
+
+    # The lock makes two moderators deciding at once take turns; the second then
+    # sees the first one's status and gets a conflict instead of overwriting it.
+    proposal = _lock(proposal)
+    if duplicate_of is not None and (
+        duplicate_of.pk == proposal.pk or duplicate_of.strategy_id != proposal.strategy_id
+    ):
+        raise InvalidInput(
+            "A proposal can duplicate only another one of the same strategy.", field="duplicate_of"
+        )
+    if expected_status is not None and proposal.status != expected_status:
+        raise StateConflict(
+            f"The proposal is now {proposal.status}, not {expected_status}: "
+            "someone decided on it first.",
+            code="status_changed",
+        )
+    allowed_from, to_status = DECISIONS[decision]
+    if proposal.status not in allowed_from:
+        raise StateConflict(f"A {proposal.status} proposal cannot take the decision {decision}.")
+
+    now = timezone.now()
+    changes: dict[str, Any] = {}
+    if themes is not None:
+        before = sorted(proposal.themes.values_list("slug", flat=True))
+        themes = list(themes)
+        proposal.themes.set(themes)
+        after = sorted(theme.slug for theme in themes)
+        if before != after:
+            changes["themes"] = {"from": before, "to": after}
+    from_status = proposal.status
+    event = ProposalEvent.objects.create(
+        proposal=proposal,
+        actor=moderator,
+        action=decision,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        note=note,
+        changes=changes,
+        at=now,
+    )
+    proposal.status = to_status
+    proposal.latest_decision = event
+    proposal.updated_at = now
+    if to_status == Status.PUBLISHED and proposal.published_at is None:
+        proposal.published_at = now
+    proposal.duplicate_of = duplicate_of
+    proposal.save()
+    tally_mark_dirty(strategy_id=proposal.strategy_id)
+    enqueue_on_commit(send_decision_email, event.pk)
+    return proposal
+
+
+def _check_reactable(proposal: Proposal, user: User) -> None:
+    _check_may_submit(user)
+    if proposal.status != Status.PUBLISHED:
+        raise StateConflict("Only published proposals take reactions.")
+
+
+@transaction.atomic
+def reaction_set(*, proposal: Proposal, user: User, kind: str) -> Reaction:
+    if kind not in Reaction.Kind.values:
+        raise InvalidInput(f"Unknown reaction {kind!r}.", field="kind")
+    _check_reactable(proposal, user)
+    now = timezone.now()
+    # One statement, INSERT ... ON CONFLICT DO UPDATE: a second reaction replaces the
+    # first even when two requests of the same person race.
+    Reaction.objects.bulk_create(
+        [Reaction(proposal=proposal, user=user, kind=kind, created_at=now, updated_at=now)],
+        update_conflicts=True,
+        unique_fields=["user", "proposal"],
+        update_fields=["kind", "updated_at"],
+    )
+    tally_mark_dirty(strategy_id=proposal.strategy_id)
+    return Reaction.objects.get(proposal=proposal, user=user)
+
+
+@transaction.atomic
+def reaction_clear(*, proposal: Proposal, user: User) -> None:
+    deleted, _ = Reaction.objects.filter(proposal=proposal, user=user).delete()
+    if deleted:
+        tally_mark_dirty(strategy_id=proposal.strategy_id)
+
+
+def decision_mark_notified(*, event_id: int) -> None:
+    ProposalEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )

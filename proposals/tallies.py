@@ -1,0 +1,235 @@
+"""Tallies: the aggregated counts of one strategy, derived from rows, never bumped.
+
+Services call `tally_mark_dirty` inside their transaction; after the commit a
+refresh is scheduled, folded with others that arrive within
+CIVIC_TALLY_COALESCE_SECONDS. `tally_rebuild` recomputes the whole snapshot with
+GROUP BY queries and stores it with the version it started from, so a change
+that lands while it runs leaves the snapshot dirty for the next pass.
+"""
+
+import json
+import logging
+import math
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from proposals.models import Proposal, Reaction, Tally
+from strategy.models import District, Strategy, Theme
+
+logger = logging.getLogger(__name__)
+
+Status = Proposal.Status
+TOP_PROPOSALS = 10
+
+
+def _scheduled_key(strategy_id: int) -> str:
+    return f"civic:tally:scheduled:{strategy_id}"
+
+
+def tally_cache_key(slug: str) -> str:
+    return f"civic:tally:json:{slug}"
+
+
+def tally_mark_dirty(*, strategy_id: int) -> None:
+    """Record, in the caller's transaction, that this strategy's counts have moved."""
+    updated = Tally.objects.filter(strategy_id=strategy_id).update(
+        dirty_version=F("dirty_version") + 1
+    )
+    if not updated:
+        # A fresh Tally starts dirty (dirty_version 1 > built_version 0).
+        Tally.objects.bulk_create([Tally(strategy_id=strategy_id)], ignore_conflicts=True)
+    transaction.on_commit(lambda: tally_schedule_refresh(strategy_id))
+
+
+def tally_schedule_refresh(strategy_id: int) -> None:
+    """Enqueue one refresh for a burst of changes; the first change of a burst wins."""
+    from civic.celery import enqueue
+    from proposals.tasks import tally_refresh
+
+    if current_app.conf.task_always_eager:
+        # In-process mode has no beat to catch up later: refresh now. The task
+        # returns at once when an earlier callback already made the snapshot current.
+        enqueue(tally_refresh, strategy_id)
+        return
+    delay = settings.CIVIC_TALLY_COALESCE_SECONDS
+    if not cache.add(_scheduled_key(strategy_id), 1, timeout=max(1, math.ceil(delay))):
+        return
+    if not enqueue(tally_refresh, strategy_id, countdown=delay):
+        cache.delete(_scheduled_key(strategy_id))
+
+
+def tally_rebuild(*, strategy_id: int) -> Tally | None:
+    """Recompute the snapshot of one strategy from its rows and store it."""
+    strategy = Strategy.objects.filter(pk=strategy_id).first()
+    if strategy is None:
+        return None
+    Tally.objects.bulk_create([Tally(strategy_id=strategy_id)], ignore_conflicts=True)
+    # Read the version before counting: anything committed after this read bumps
+    # dirty_version past it and so forces another pass.
+    start_version = Tally.objects.values_list("dirty_version", flat=True).get(
+        strategy_id=strategy_id
+    )
+    data = tally_compute(strategy=strategy)
+    # Never let an older, slower rebuild overwrite a newer one.
+    Tally.objects.filter(strategy_id=strategy_id, built_version__lte=start_version).update(
+        data=data, generated_at=timezone.now(), built_version=start_version
+    )
+    tally = Tally.objects.get(strategy_id=strategy_id)
+    _cache_snapshot(strategy, tally)
+    return tally
+
+
+def tally_compute(*, strategy: Strategy) -> dict[str, Any]:
+    """The counts of one strategy, each list from one GROUP BY query."""
+    proposals = Proposal.objects.filter(strategy=strategy).order_by()
+    published = proposals.filter(status=Status.PUBLISHED)
+
+    totals = dict.fromkeys(Status.values, 0)
+    for row in proposals.values("status").annotate(n=Count("id")):
+        totals[row["status"]] = row["n"]
+    totals = {"received": sum(totals.values()), **totals}
+
+    theme_counts = dict(
+        Proposal.themes.through.objects.filter(
+            proposal__strategy=strategy, proposal__status=Status.PUBLISHED
+        )
+        .order_by()
+        .values_list("theme__slug")
+        .annotate(n=Count("id"))
+    )
+    by_theme = [
+        {"theme": slug, "count": theme_counts.get(slug, 0)}
+        for slug in Theme.objects.values_list("slug", flat=True)
+    ]
+
+    by_section = [
+        {"section": row["section_id"], "code": row["section__code"], "count": row["n"]}
+        for row in published.values("section_id", "section__code")
+        .annotate(n=Count("id"))
+        .order_by("section__position")
+    ]
+
+    district_counts = dict(published.values_list("district__slug").annotate(n=Count("id")))
+    by_district = [
+        {"district": slug, "count": district_counts.get(slug, 0)}
+        for slug in District.objects.values_list("slug", flat=True)
+    ]
+    if district_counts.get(None):
+        by_district.append({"district": None, "count": district_counts[None]})
+
+    language_counts = dict(published.values_list("language").annotate(n=Count("id")))
+    by_language = [
+        {"language": code, "count": language_counts.get(code, 0)}
+        for code in Proposal.Language.values
+    ]
+
+    received_by_day = dict(
+        proposals.annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("id"))
+    )
+    published_by_day = dict(
+        published.annotate(day=TruncDate("published_at")).values_list("day").annotate(n=Count("id"))
+    )
+    by_day = [
+        {
+            "date": day.isoformat(),
+            "received": received_by_day.get(day, 0),
+            "published": published_by_day.get(day, 0),
+        }
+        for day in sorted(set(received_by_day) | set(published_by_day))
+    ]
+
+    reaction_rows = Reaction.objects.filter(
+        proposal__strategy=strategy, proposal__status=Status.PUBLISHED
+    ).order_by()
+    kind_counts = dict(reaction_rows.values_list("kind").annotate(n=Count("id")))
+    reactions = {kind: kind_counts.get(kind, 0) for kind in Reaction.Kind.values}
+
+    return {
+        "totals": totals,
+        "by_theme": by_theme,
+        "by_section": by_section,
+        "by_district": by_district,
+        "by_language": by_language,
+        "by_day": by_day,
+        "reactions": reactions,
+        "top_proposals": _top_proposals(published),
+    }
+
+
+def _top_proposals(published: Any) -> list[dict[str, Any]]:
+    """The most supported published proposals: most "like" reactions, then most reactions."""
+    kinds = Reaction.Kind.values
+    rows = (
+        published.annotate(
+            total=Count("reactions"),
+            **{f"r_{kind}": Count("reactions", filter=Q(reactions__kind=kind)) for kind in kinds},
+        )
+        .filter(total__gt=0)
+        .order_by("-r_like", "-total", "id")
+        .values("id", "code", "title", "section__code", "total", *(f"r_{k}" for k in kinds))
+    )[:TOP_PROPOSALS]
+    return [
+        {
+            "id": row["id"],
+            "code": row["code"],
+            "title": row["title"],
+            "section_code": row["section__code"],
+            "reactions": {kind: row[f"r_{kind}"] for kind in kinds},
+            "reactions_total": row["total"],
+        }
+        for row in rows
+    ]
+
+
+def tally_render(strategy: Strategy, tally: Tally | None) -> bytes:
+    data = (tally.data if tally is not None else None) or tally_compute_empty()
+    body = {
+        "strategy": strategy.slug,
+        "generated_at": tally.generated_at if tally is not None else None,
+        **data,
+    }
+    return json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+
+
+def tally_compute_empty() -> dict[str, Any]:
+    return {
+        "totals": {"received": 0, **dict.fromkeys(Status.values, 0)},
+        "by_theme": [],
+        "by_section": [],
+        "by_district": [],
+        "by_language": [],
+        "by_day": [],
+        "reactions": dict.fromkeys(Reaction.Kind.values, 0),
+        "top_proposals": [],
+    }
+
+
+def _cache_snapshot(strategy: Strategy, tally: Tally) -> None:
+    if strategy.status == Strategy.Status.DRAFT:
+        cache.delete(tally_cache_key(strategy.slug))
+    else:
+        cache.set(tally_cache_key(strategy.slug), tally_render(strategy, tally), timeout=None)
+
+
+def tally_dirty_strategy_ids(*, max_age_seconds: int) -> list[int]:
+    """Strategies whose snapshot is behind its rows, or older than `max_age_seconds`."""
+    stale_before = timezone.now() - timedelta(seconds=max_age_seconds)
+    missing = Strategy.objects.filter(tally__isnull=True).exclude(status=Strategy.Status.DRAFT)
+    behind = Tally.objects.filter(
+        Q(dirty_version__gt=F("built_version"))
+        | Q(generated_at__isnull=True)
+        | Q(generated_at__lt=stale_before)
+    )
+    return sorted(
+        set(missing.values_list("id", flat=True))
+        | set(behind.values_list("strategy_id", flat=True))
+    )

@@ -1,0 +1,67 @@
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from civic.celery import enqueue
+from proposals.emails import decision_email
+from proposals.models import ProposalEvent
+from proposals.services import decision_mark_notified
+from proposals.tallies import tally_dirty_strategy_ids, tally_rebuild, tally_schedule_refresh
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="proposals.tally_refresh")
+def tally_refresh(strategy_id: int) -> None:
+    """Bring one strategy's tally up to date; a no-op when it already is."""
+    from proposals.models import Tally
+
+    tally = Tally.objects.filter(strategy_id=strategy_id).first()
+    if tally is not None and not tally.is_dirty and tally.generated_at is not None:
+        return
+    tally = tally_rebuild(strategy_id=strategy_id)
+    if tally is not None and tally.is_dirty and not tally_refresh.app.conf.task_always_eager:
+        # Changes landed while we counted: go round once more.
+        tally_schedule_refresh(strategy_id)
+
+
+@shared_task(name="proposals.tally_sweep")
+def tally_sweep() -> list[int]:
+    """Periodic (Celery beat): refresh every snapshot a lost message left behind."""
+    strategy_ids = tally_dirty_strategy_ids(max_age_seconds=settings.CIVIC_TALLY_MAX_AGE_SECONDS)
+    for strategy_id in strategy_ids:
+        tally_schedule_refresh(strategy_id)
+    return strategy_ids
+
+
+@shared_task(name="proposals.send_decision_email")
+def send_decision_email(event_id: int) -> None:
+    event = (
+        ProposalEvent.objects.select_related("proposal", "proposal__author")
+        .filter(pk=event_id, notified_at__isnull=True)
+        .first()
+    )
+    if event is None:
+        return
+    author = event.proposal.author
+    subject, body = decision_email(event, author.language or event.proposal.language)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[author.email])
+    decision_mark_notified(event_id=event.pk)
+
+
+@shared_task(name="proposals.decision_email_sweep")
+def decision_email_sweep() -> int:
+    """Periodic: resend decision emails whose task was lost (sent at least once)."""
+    cutoff = timezone.now() - timedelta(minutes=2)
+    ids = list(
+        ProposalEvent.objects.filter(
+            action__in=ProposalEvent.DECISIONS, notified_at__isnull=True, at__lt=cutoff
+        ).values_list("id", flat=True)[:500]
+    )
+    for event_id in ids:
+        enqueue(send_decision_email, event_id)
+    return len(ids)

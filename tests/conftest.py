@@ -1,0 +1,64 @@
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from civic.accounts.services import role_grant
+from tests.factories import StrategyFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle counters and tally snapshots live in the cache; tests must not
+    # inherit each other's.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def strategy(db):
+    return StrategyFactory(slug="almaty-test", code_prefix="ALT")
+
+
+def _user_with(role: str | None, **kwargs):
+    user = UserFactory(**kwargs)
+    if role:
+        role_grant(user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def resident(db):
+    return _user_with(None, display_name="Айгерим")
+
+
+@pytest.fixture
+def other_resident(db):
+    return _user_with(None, display_name="Дмитрий")
+
+
+@pytest.fixture
+def moderator(db):
+    return _user_with("moderator", display_name="Модератор")
+
+
+@pytest.fixture
+def analyst(db):
+    return _user_with("analyst", display_name="Аналитик")
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user_with("admin", display_name="Админ")
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user=user)
+    return client
