@@ -56,8 +56,14 @@ def tally_schedule_refresh(strategy_id: int) -> None:
     from proposals.tasks import tally_refresh
 
     if current_app.conf.task_always_eager:
-        # In-process mode has no beat to catch up later: refresh now. The task
-        # returns at once when an earlier callback already made the snapshot current.
+        # In-process mode has no beat to catch up later: refresh now, unless an
+        # earlier callback of the same transaction already made the snapshot current.
+        if Tally.objects.filter(
+            strategy_id=strategy_id,
+            generated_at__isnull=False,
+            dirty_version__lte=F("built_version"),
+        ).exists():
+            return
         enqueue(tally_refresh, strategy_id)
         return
     delay = settings.CIVIC_TALLY_COALESCE_SECONDS

@@ -62,3 +62,9 @@ def client_for(user) -> APIClient:
     if user is not None:
         client.force_authenticate(user=user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's cost is the point in production and pure waste in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -20,7 +20,13 @@ def user_register(
     display_name: str,
     district: District | None = None,
     language: str = "ru",
+    password_hash: str | None = None,
 ) -> User:
+    """Create a resident account and mail the verification link after commit.
+
+    `password_hash`, when given, is `make_password(password)` computed by the caller
+    once for many accounts (the demo loader); the password is still validated.
+    """
     from civic.accounts.tasks import send_verification_email
 
     email = User.objects.normalize_email(email.strip()).lower()
@@ -38,11 +44,14 @@ def user_register(
         raise InvalidInput(" ".join(exc.messages), field="password") from exc
     user = User.objects.create_user(
         email=email,
-        password=password,
+        password=None if password_hash else password,
         display_name=display_name,
         district=district,
         language=language if language in ("ru", "kk", "en") else "ru",
     )
+    if password_hash:
+        user.password = password_hash
+        user.save(update_fields=["password"])
     enqueue_on_commit(send_verification_email, user.pk)
     return user
 
