@@ -32,8 +32,9 @@ _FILTER_PARAMETERS = [
 ]
 
 
-def _get_visible(request: Request, proposal_id: int) -> Proposal:
-    proposal = selectors.proposal_get_visible(user=request.user, proposal_id=proposal_id)
+def _get_visible(request: Request, proposal_id: int, *, for_write: bool = False) -> Proposal:
+    find = selectors.proposal_find_visible if for_write else selectors.proposal_get_visible
+    proposal = find(user=request.user, proposal_id=proposal_id)
     if proposal is None:
         raise Http404
     return proposal
@@ -96,7 +97,7 @@ class ProposalDetailApi(APIView):
         request=serializers.ProposalEditSerializer, responses={200: serializers.ProposalSerializer}
     )
     def patch(self, request: Request, proposal_id: int) -> Response:
-        proposal = _get_visible(request, proposal_id)
+        proposal = _get_visible(request, proposal_id, for_write=True)
         if proposal.author_id != request.user.pk:
             raise NotAllowed("Only the author may edit a proposal.")
         data = serializers.ProposalEditSerializer(data=request.data)
@@ -112,7 +113,7 @@ class ProposalWithdrawApi(APIView):
 
     @extend_schema(request=None, responses={200: serializers.ProposalSerializer})
     def post(self, request: Request, proposal_id: int) -> Response:
-        proposal = _get_visible(request, proposal_id)
+        proposal = _get_visible(request, proposal_id, for_write=True)
         proposal = services.proposal_withdraw(proposal=proposal, actor=request.user)
         return Response(_represent(request, proposal))
 
@@ -125,7 +126,7 @@ class ProposalModerationApi(APIView):
         responses={200: serializers.ProposalSerializer},
     )
     def post(self, request: Request, proposal_id: int) -> Response:
-        proposal = _get_visible(request, proposal_id)
+        proposal = _get_visible(request, proposal_id, for_write=True)
         data = serializers.ModerationRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         proposal = services.proposal_moderate(
@@ -139,7 +140,7 @@ class ProposalHistoryApi(APIView):
 
     @extend_schema(responses={200: serializers.HistoryEntrySerializer(many=True)})
     def get(self, request: Request, proposal_id: int) -> Response:
-        proposal = _get_visible(request, proposal_id)
+        proposal = _get_visible(request, proposal_id, for_write=True)
         events = selectors.proposal_history(proposal=proposal)
         return Response(serializers.HistoryEntrySerializer(events, many=True).data)
 
@@ -154,18 +155,18 @@ class ReactionApi(APIView):
         responses={200: serializers.ReactionSerializer},
     )
     def put(self, request: Request, proposal_id: int) -> Response:
-        proposal = _get_visible(request, proposal_id)
+        proposal = _get_visible(request, proposal_id, for_write=True)
         data = serializers.ReactionRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reaction = services.reaction_set(
             proposal=proposal, user=request.user, kind=data.validated_data["kind"]
         )
-        counts = _represent(request, proposal)["reactions"]
+        counts = selectors.reaction_counts(proposal=proposal)
         return Response({"kind": reaction.kind, "reactions": counts})
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, proposal_id: int) -> Response:
-        proposal = _get_visible(request, proposal_id)
+        proposal = _get_visible(request, proposal_id, for_write=True)
         services.reaction_clear(proposal=proposal, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

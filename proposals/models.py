@@ -205,6 +205,8 @@ class Tally(models.Model):
     generated_at = models.DateTimeField(null=True, blank=True)
     dirty_version = models.PositiveBigIntegerField(default=1)
     built_version = models.PositiveBigIntegerField(default=0)
+    # How many rebuilds ran: shows whether bursts of changes really fold together.
+    rebuild_count = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "tallies"

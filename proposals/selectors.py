@@ -68,7 +68,23 @@ def proposal_list_of_author(*, user: User) -> QuerySet[Proposal]:
 
 
 def proposal_get_visible(*, user: User, proposal_id: int) -> Proposal | None:
+    """The proposal with everything its representation needs, if this user may see it."""
     return _with_related(proposal_visible_to(user)).filter(pk=proposal_id).first()
+
+
+def proposal_find_visible(*, user: User, proposal_id: int) -> Proposal | None:
+    """Just the row, for a write that is about to lock and reload it anyway."""
+    return proposal_visible_to(user).filter(pk=proposal_id).first()
+
+
+def reaction_counts(*, proposal: Proposal) -> dict[str, int]:
+    counts = dict(
+        Reaction.objects.filter(proposal=proposal)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("id"))
+    )
+    return {kind: counts.get(kind, 0) for kind in Reaction.Kind.values}
 
 
 def proposal_history(*, proposal: Proposal) -> QuerySet[ProposalEvent]:

@@ -87,7 +87,10 @@ def tally_rebuild(*, strategy_id: int) -> Tally | None:
     data = tally_compute(strategy=strategy)
     # Never let an older, slower rebuild overwrite a newer one.
     Tally.objects.filter(strategy_id=strategy_id, built_version__lte=start_version).update(
-        data=data, generated_at=timezone.now(), built_version=start_version
+        data=data,
+        generated_at=timezone.now(),
+        built_version=start_version,
+        rebuild_count=F("rebuild_count") + 1,
     )
     tally = Tally.objects.get(strategy_id=strategy_id)
     _cache_snapshot(strategy, tally)

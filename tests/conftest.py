@@ -68,3 +68,15 @@ def client_for(user) -> APIClient:
 def _fast_password_hashing(settings):
     # PBKDF2's cost is the point in production and pure waste in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    # In-process tests run tasks eagerly whatever REDIS_URL says; the end-to-end
+    # tests (test_tasks_e2e.py) run real worker processes for the real thing.
+    from civic.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
