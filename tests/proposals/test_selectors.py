@@ -141,7 +141,7 @@ def test_date_filters_and_ordering(api, strategy):
 
     from django.utils import timezone
 
-    base = timezone.make_aware(datetime(2026, 3, 10, 12))
+    base = datetime(2026, 3, 10, 12, tzinfo=timezone.get_current_timezone())
     older = ProposalFactory(strategy=strategy, created_at=base - timedelta(days=5))
     newer = ProposalFactory(strategy=strategy, created_at=base)
     ids = [
