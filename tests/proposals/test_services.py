@@ -330,9 +330,9 @@ def test_two_moderators_at_once_one_wins_one_gets_a_conflict():
     moderators = UserFactory.create_batch(2)
     for moderator in moderators:
         role_grant(user=moderator, role="moderator")
+    decisions = [("approve", {}), ("reject", {"reason": "spam"})]
     for _ in range(10):
         proposal = ProposalFactory(strategy=strategy, status="pending")
-        decisions = [("approve", {}), ("reject", {"reason": "spam"})]
         results = _in_threads(
             2,
             lambda i, p=proposal: services.proposal_moderate(
