@@ -1,0 +1,110 @@
+"""Cross-cutting parts of the HTTP contract: schema, body limits, rate limits, locale."""
+
+import pytest
+from rest_framework.throttling import ScopedRateThrottle
+
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+CONTRACT_PATHS = [
+    "/api/v1/auth/register/",
+    "/api/v1/auth/verify-email/",
+    "/api/v1/auth/token/",
+    "/api/v1/auth/me/",
+    "/api/v1/themes/",
+    "/api/v1/districts/",
+    "/api/v1/strategies/",
+    "/api/v1/strategies/{slug}/",
+    "/api/v1/strategies/{slug}/tallies/",
+    "/api/v1/proposals/",
+    "/api/v1/proposals/{proposal_id}/",
+    "/api/v1/proposals/{proposal_id}/withdraw/",
+    "/api/v1/proposals/{proposal_id}/moderation/",
+    "/api/v1/proposals/{proposal_id}/history/",
+    "/api/v1/proposals/{proposal_id}/reaction/",
+    "/api/v1/me/proposals/",
+]
+
+
+def test_openapi_schema_describes_every_contract_path(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert set(CONTRACT_PATHS) <= set(schema["paths"])
+    submit = schema["paths"]["/api/v1/proposals/"]["post"]
+    assert "201" in submit["responses"]
+    list_params = {p["name"] for p in schema["paths"]["/api/v1/proposals/"]["get"]["parameters"]}
+    assert {
+        "strategy",
+        "section",
+        "theme",
+        "district",
+        "language",
+        "status",
+        "created_after",
+        "created_before",
+        "q",
+        "ordering",
+        "page",
+        "page_size",
+    } <= list_params
+
+
+def test_api_docs_page_is_served(api):
+    response = api.get("/api/docs/")
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+
+
+def test_rate_limited_submissions_get_429_with_retry_after(strategy, resident, monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"submit": "2/minute"})
+    client = client_for(resident)
+    body = {
+        "strategy": strategy.slug,
+        "title": "Арыки вдоль Жандосова",
+        "body": "Арыки забиты мусором, деревья сохнут, нужна регулярная чистка.",
+    }
+    assert [client.post("/api/v1/proposals/", body).status_code for _ in range(2)] == [201, 201]
+    response = client.post("/api/v1/proposals/", body)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["code"] == "throttled"
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [("ru", "Экология"), ("kk", "Экология"), ("en", "Ecology"), ("", "Экология")],
+)
+def test_localised_names_follow_accept_language(api, header, name):
+    themes = api.get("/api/v1/themes/", HTTP_ACCEPT_LANGUAGE=header).json()
+    assert {t["slug"]: t["name"] for t in themes}["ecology"] == name
+
+
+def test_reference_data_exists_after_migrate(api):
+    themes = {t["slug"] for t in api.get("/api/v1/themes/").json()}
+    assert {
+        "ecology",
+        "transport",
+        "safety",
+        "urban_planning",
+        "housing_utilities",
+        "economy_jobs",
+        "education",
+        "health",
+        "culture",
+        "social",
+        "digital",
+        "governance",
+    } <= themes
+    districts = {d["slug"] for d in api.get("/api/v1/districts/").json()}
+    assert districts == {
+        "alatau",
+        "almaly",
+        "auezov",
+        "bostandyk",
+        "zhetysu",
+        "medeu",
+        "nauryzbay",
+        "turksib",
+    }
