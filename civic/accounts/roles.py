@@ -13,8 +13,29 @@ VIEW_ALL = "proposals.view_all_proposals"
 VIEW_HISTORY = "proposals.view_proposal_history"
 ORDER_REPORT = "proposals.order_report"
 
+# What administrators need in the Django admin: documents, reference data, roles.
+ADMIN_SITE = (
+    "strategy.view_strategy",
+    "strategy.change_strategy",
+    "strategy.view_section",
+    "strategy.view_theme",
+    "strategy.add_theme",
+    "strategy.change_theme",
+    "strategy.view_district",
+    "strategy.add_district",
+    "strategy.change_district",
+    "proposals.view_proposal",
+    "proposals.change_proposal",
+    "proposals.view_proposalevent",
+    "proposals.view_tally",
+    "proposals.change_tally",
+    "accounts.view_user",
+    "accounts.change_user",
+    "auth.view_group",
+)
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     MODERATOR: (MODERATE, VIEW_ALL, VIEW_HISTORY),
     ANALYST: (VIEW_ALL, VIEW_HISTORY, ORDER_REPORT),
-    ADMIN: (MODERATE, VIEW_ALL, VIEW_HISTORY, ORDER_REPORT),
+    ADMIN: (MODERATE, VIEW_ALL, VIEW_HISTORY, ORDER_REPORT, *ADMIN_SITE),
 }

@@ -10,7 +10,7 @@ from civic.accounts.roles import ROLE_PERMISSIONS
 def create_roles(apps, schema_editor):
     # Permissions are normally created after the whole migrate run; the groups
     # need them now.
-    for label in ("proposals",):
+    for label in ("accounts", "auth", "strategy", "proposals"):
         create_permissions(global_apps.get_app_config(label), apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -29,5 +29,6 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("proposals", "0001_initial"),
+        ("strategy", "0001_initial"),
     ]
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
