@@ -26,6 +26,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": "Request body is too large.", "code": "request_too_large"},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        # The contract: a body that is not JSON is a 400, whatever it claims to be.
+        return Response(
+            {"detail": f"Request body must be JSON, not {exc.detail}", "code": "not_json"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

@@ -22,8 +22,14 @@ class ProposalFilter(django_filters.FilterSet):
     )
     language = django_filters.ChoiceFilter(choices=Proposal.Language.choices)
     status = django_filters.ChoiceFilter(choices=Proposal.Status.choices)
-    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
-    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    # ISO dates only: Django's localised input formats would read 01.02.2024 one way
+    # in Russian and 01/02/2024 another in English.
+    created_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", input_formats=["%Y-%m-%d"]
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", input_formats=["%Y-%m-%d"]
+    )
     q = django_filters.CharFilter(method="filter_q", max_length=200)
     ordering = django_filters.OrderingFilter(
         fields=(("created_at", "created_at"), ("reactions_total", "reactions")),

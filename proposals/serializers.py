@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from civic.accounts import roles
-from civic.fields import StrictCharField
+from civic.fields import StrictCharField, StrictPrimaryKeyRelatedField, StrictSlugRelatedField
 from proposals.models import Proposal, ProposalEvent, Reaction
 from strategy.models import District, Section, Strategy, Theme
 
@@ -84,34 +84,34 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 class ProposalSubmitSerializer(serializers.Serializer):
-    strategy = serializers.SlugRelatedField(
+    strategy = StrictSlugRelatedField(
         slug_field="slug", queryset=Strategy.objects.exclude(status=Strategy.Status.DRAFT)
     )
-    section = serializers.PrimaryKeyRelatedField(
+    section = StrictPrimaryKeyRelatedField(
         queryset=Section.objects.all(), required=False, allow_null=True
     )
     # Lengths and characters are checked by the service after trimming; these
     # bounds only stop absurd payloads early.
     title = StrictCharField(trim_whitespace=False, max_length=2000)
     body = StrictCharField(trim_whitespace=False, max_length=100_000)
-    district = serializers.SlugRelatedField(
+    district = StrictSlugRelatedField(
         slug_field="slug", queryset=District.objects.all(), required=False, allow_null=True
     )
-    themes = serializers.SlugRelatedField(
+    themes = StrictSlugRelatedField(
         slug_field="slug", queryset=Theme.objects.all(), many=True, required=False
     )
 
 
 class ProposalEditSerializer(serializers.Serializer):
-    section = serializers.PrimaryKeyRelatedField(
+    section = StrictPrimaryKeyRelatedField(
         queryset=Section.objects.all(), required=False, allow_null=True
     )
     title = StrictCharField(trim_whitespace=False, max_length=2000, required=False)
     body = StrictCharField(trim_whitespace=False, max_length=100_000, required=False)
-    district = serializers.SlugRelatedField(
+    district = StrictSlugRelatedField(
         slug_field="slug", queryset=District.objects.all(), required=False, allow_null=True
     )
-    themes = serializers.SlugRelatedField(
+    themes = StrictSlugRelatedField(
         slug_field="slug", queryset=Theme.objects.all(), many=True, required=False
     )
 
@@ -122,10 +122,10 @@ class ModerationRequestSerializer(serializers.Serializer):
         choices=ProposalEvent.Reason.values, required=False, allow_blank=True
     )
     note = StrictCharField(required=False, allow_blank=True, max_length=5000)
-    themes = serializers.SlugRelatedField(
+    themes = StrictSlugRelatedField(
         slug_field="slug", queryset=Theme.objects.all(), many=True, required=False
     )
-    duplicate_of = serializers.PrimaryKeyRelatedField(
+    duplicate_of = StrictPrimaryKeyRelatedField(
         queryset=Proposal.objects.all(), required=False, allow_null=True
     )
     # Not in the v1 contract: the status the moderator saw. When given, a decision

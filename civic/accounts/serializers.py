@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from civic.accounts.models import User
 from civic.accounts.selectors import user_roles
-from civic.fields import StrictCharField
+from civic.fields import StrictCharField, StrictSlugRelatedField
 from strategy.models import District
 
 
@@ -10,7 +10,7 @@ class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
     display_name = StrictCharField(max_length=80)
-    district = serializers.SlugRelatedField(
+    district = StrictSlugRelatedField(
         slug_field="slug", queryset=District.objects.all(), required=False, allow_null=True
     )
 

@@ -2,7 +2,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from civic.accounts import roles
 from civic.accounts.models import User
@@ -42,13 +42,20 @@ def user_register(
         validate_password(password, user=candidate)
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages), field="password") from exc
-    user = User.objects.create_user(
-        email=email,
-        password=None if password_hash else password,
-        display_name=display_name,
-        district=district,
-        language=language if language in ("ru", "kk", "en") else "ru",
-    )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email,
+                password=None if password_hash else password,
+                display_name=display_name,
+                district=district,
+                language=language if language in ("ru", "kk", "en") else "ru",
+            )
+    except IntegrityError as exc:
+        # Two registrations of one address at once: the unique index decides.
+        raise InvalidInput(
+            "An account with this email already exists.", field="email", code="email_taken"
+        ) from exc
     if password_hash:
         user.password = password_hash
         user.save(update_fields=["password"])

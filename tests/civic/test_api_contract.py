@@ -108,3 +108,17 @@ def test_reference_data_exists_after_migrate(api):
         "nauryzbay",
         "turksib",
     }
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_a_body_that_is_not_json_is_a_400_whatever_it_claims(strategy, resident, content_type):
+    from proposals.models import Proposal
+
+    response = client_for(resident).generic(
+        "POST", "/api/v1/proposals/", "title=Hello&body=world", content_type=content_type
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "not_json"
+    assert not Proposal.objects.exists()
