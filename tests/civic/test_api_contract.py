@@ -122,3 +122,41 @@ def test_a_body_that_is_not_json_is_a_400_whatever_it_claims(strategy, resident,
     assert response.status_code == 400
     assert response.json()["code"] == "not_json"
     assert not Proposal.objects.exists()
+
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v1/proposals/?section={HUGE}",
+        f"/api/v1/proposals/{HUGE}/",
+        f"/api/v1/proposals/{HUGE}/history/",
+        f"/api/v1/proposals/?page={HUGE}",
+        f"/api/v1/proposals/?page_size={HUGE}",
+        "/api/v1/proposals/?section=-1",
+    ],
+)
+def test_numbers_out_of_any_column_range_are_4xx(moderator, url):
+    client = client_for(moderator)
+    client.raise_request_exception = False
+    assert 400 <= client.get(url).status_code < 500
+
+
+def test_ids_out_of_range_in_bodies_are_400(strategy, resident, moderator):
+    from tests.factories import ProposalFactory
+
+    response = client_for(resident).post(
+        "/api/v1/proposals/",
+        {"strategy": strategy.slug, "title": "Освещение", "body": "x" * 30, "section": 10**30},
+    )
+    assert response.status_code == 400
+    assert "section" in response.json()
+    pending = ProposalFactory(strategy=strategy, status="pending")
+    response = client_for(moderator).post(
+        f"/api/v1/proposals/{pending.pk}/moderation/",
+        {"decision": "reject", "reason": "duplicate", "duplicate_of": -(10**30)},
+    )
+    assert response.status_code == 400
+    assert "duplicate_of" in response.json()
