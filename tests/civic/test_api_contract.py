@@ -144,6 +144,11 @@ def test_numbers_out_of_any_column_range_are_4xx(moderator, url):
     assert 400 <= client.get(url).status_code < 500
 
 
+def test_a_huge_page_size_is_capped(api):
+    response = api.get(f"/api/v1/proposals/?page_size={HUGE}")
+    assert response.status_code == 200
+
+
 def test_ids_out_of_range_in_bodies_are_400(strategy, resident, moderator):
     from tests.factories import ProposalFactory
 
