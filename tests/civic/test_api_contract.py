@@ -134,7 +134,6 @@ HUGE = "9" * 30
         f"/api/v1/proposals/{HUGE}/",
         f"/api/v1/proposals/{HUGE}/history/",
         f"/api/v1/proposals/?page={HUGE}",
-        f"/api/v1/proposals/?page_size={HUGE}",
         "/api/v1/proposals/?section=-1",
     ],
 )
