@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # Bursts of changes to one strategy are folded into one refresh this many seconds later.
 CIVIC_TALLY_COALESCE_SECONDS = float(os.environ.get("CIVIC_TALLY_COALESCE_SECONDS", "1"))
+# Each web process reuses a tally snapshot it read for this long before asking Redis again.
+CIVIC_TALLY_LOCAL_SECONDS = float(os.environ.get("CIVIC_TALLY_LOCAL_SECONDS", "1"))
 # A snapshot older than this is rebuilt by the sweeper even if nothing marked it dirty.
 CIVIC_TALLY_MAX_AGE_SECONDS = int(os.environ.get("CIVIC_TALLY_MAX_AGE_SECONDS", "3600"))
 
@@ -268,6 +270,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The tally endpoint is served by a plain view; its DRF twin describes it.
+    "PREPROCESSING_HOOKS": ["proposals.apis.document_tally_endpoint"],
     "ENUM_NAME_OVERRIDES": {
         "ProposalStatusEnum": "proposals.models.Proposal.Status",
         "StrategyStatusEnum": "strategy.models.Strategy.Status",

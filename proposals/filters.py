@@ -1,9 +1,10 @@
 """The proposal list's filters: allow-listed, and a value that names nothing is a 400."""
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from proposals.models import Proposal
+from proposals.models import Proposal, Reaction
 from strategy.models import District, Section, Strategy, Theme
 
 
@@ -31,14 +32,14 @@ class ProposalFilter(django_filters.FilterSet):
         field_name="created_at", lookup_expr="date__lte", input_formats=["%Y-%m-%d"]
     )
     q = django_filters.CharFilter(method="filter_q", max_length=200)
-    ordering = django_filters.OrderingFilter(
-        fields=(("created_at", "created_at"), ("reactions_total", "reactions")),
+    ordering = django_filters.ChoiceFilter(
         # Only these three orders are part of the contract.
         choices=[
             ("created_at", "created_at"),
             ("-created_at", "-created_at"),
             ("-reactions", "-reactions"),
         ],
+        method="filter_ordering",
     )
 
     class Meta:
@@ -67,6 +68,25 @@ class ProposalFilter(django_filters.FilterSet):
         return queryset.filter(
             Exists(through.objects.filter(proposal_id=OuterRef("pk"), theme__in=themes))
         )
+
+    def filter_ordering(
+        self, queryset: QuerySet[Proposal], name: str, value: str
+    ) -> QuerySet[Proposal]:
+        if value == "-reactions":
+            # Counted only when asked for: a page reads its own counts separately.
+            total = (
+                Reaction.objects.filter(proposal_id=OuterRef("pk"))
+                .order_by()
+                .values("proposal_id")
+                .annotate(n=Count("id"))
+                .values("n")
+            )
+            queryset = queryset.annotate(
+                reactions_total=Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+            )
+            return queryset.order_by("-reactions_total", "-created_at", "-id")
+        # The id breaks ties, so pages never overlap.
+        return queryset.order_by(value, value.replace("created_at", "id"))
 
     def filter_q(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
         words = value.casefold().split()

@@ -70,9 +70,15 @@ class Proposal(models.Model):
             ("view_proposal_history", "Can see the audit trail of proposals"),
             ("order_report", "Can order reports"),
         ]
+        # Lists are pages of (strategy?, status?) ordered by -created_at, -id: each has
+        # an index that yields the page in order, so LIMIT stops after one page.
         indexes = [
-            models.Index(fields=["strategy", "status"], name="proposal_strategy_status"),
-            models.Index(fields=["status", "created_at"], name="proposal_status_created"),
+            models.Index(
+                fields=["strategy", "status", "-created_at", "-id"],
+                name="proposal_strategy_status_new",
+            ),
+            models.Index(fields=["status", "-created_at", "-id"], name="proposal_status_newest"),
+            models.Index(fields=["-created_at", "-id"], name="proposal_newest"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,37 +1,51 @@
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from civic.accounts import roles
 from civic.accounts.models import User
 from civic.errors import InvalidInput
 from proposals.filters import ProposalFilter
-from proposals.models import Proposal, ProposalEvent, Reaction
+from proposals.models import Proposal, ProposalEvent, Reaction, Tally
+from proposals.tallies import tally_cache_key, tally_render
 from strategy.models import Theme
-
-
-def _reaction_count(kind: str | None = None) -> Coalesce:
-    reactions = Reaction.objects.filter(proposal_id=OuterRef("pk"))
-    if kind:
-        reactions = reactions.filter(kind=kind)
-    counted = reactions.order_by().values("proposal_id").annotate(n=Count("id")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+from strategy.selectors import strategy_get_public
 
 
 def _with_related(queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
-    """Everything a proposal's representation needs, in a fixed number of queries."""
+    """Everything a proposal's representation needs but its reaction counts, which
+    `reaction_counts_for` reads for a whole page in one more query."""
     return (
-        queryset.select_related(
-            "strategy", "section", "district", "author", "latest_decision", "duplicate_of"
+        queryset.annotate(
+            strategy_slug=F("strategy__slug"),
+            district_slug=F("district__slug"),
+            author_name=F("author__display_name"),
         )
+        .select_related("latest_decision")
+        .defer("search_text")
         .prefetch_related(Prefetch("themes", queryset=Theme.objects.only("id", "slug")))
-        .annotate(
-            reactions_total=_reaction_count(),
-            **{f"reactions_{kind}": _reaction_count(kind) for kind in Reaction.Kind.values},
-        )
     )
+
+
+def reaction_counts_for(proposals: Sequence[Proposal]) -> dict[int, dict[str, int]]:
+    """{proposal id: {kind: count}} for a page of proposals, from one GROUP BY."""
+    counts: dict[int, dict[str, int]] = {
+        proposal.pk: dict.fromkeys(Reaction.Kind.values, 0) for proposal in proposals
+    }
+    if counts:
+        rows = (
+            Reaction.objects.filter(proposal_id__in=counts)
+            .order_by()
+            .values_list("proposal_id", "kind")
+            .annotate(n=Count("id"))
+        )
+        for proposal_id, kind, n in rows:
+            counts[proposal_id][kind] = n
+    return counts
 
 
 def proposal_visible_to(user: User) -> QuerySet[Proposal]:
@@ -78,14 +92,38 @@ def proposal_find_visible(*, user: User, proposal_id: int) -> Proposal | None:
 
 
 def reaction_counts(*, proposal: Proposal) -> dict[str, int]:
-    counts = dict(
-        Reaction.objects.filter(proposal=proposal)
-        .order_by()
-        .values_list("kind")
-        .annotate(n=Count("id"))
-    )
-    return {kind: counts.get(kind, 0) for kind in Reaction.Kind.values}
+    return reaction_counts_for([proposal])[proposal.pk]
 
 
 def proposal_history(*, proposal: Proposal) -> QuerySet[ProposalEvent]:
     return proposal.events.select_related("actor").order_by("at", "id")
+
+
+# slug -> (when read, JSON body): each web process keeps the snapshots it served
+# for CIVIC_TALLY_LOCAL_SECONDS, so most tally requests touch neither Redis nor
+# the database. Only strategies that exist are kept, so it cannot grow unbounded.
+_tally_memo: dict[str, tuple[float, bytes]] = {}
+
+
+def tally_json(*, slug: str) -> bytes | None:
+    """The public tally snapshot of a strategy as JSON, or None if it is not public."""
+    now = time.monotonic()
+    memo = _tally_memo.get(slug)
+    if memo is not None and now - memo[0] < settings.CIVIC_TALLY_LOCAL_SECONDS:
+        return memo[1]
+    body = cache.get(tally_cache_key(slug))
+    if body is None:
+        strategy = strategy_get_public(slug=slug)
+        if strategy is None:
+            _tally_memo.pop(slug, None)
+            return None
+        tally = Tally.objects.filter(strategy=strategy).first()
+        body = tally_render(strategy, tally)
+        if tally is not None and tally.generated_at is not None:
+            cache.set(tally_cache_key(slug), body, timeout=None)
+    _tally_memo[slug] = (now, body)
+    return body
+
+
+def tally_memo_forget(slug: str) -> None:
+    _tally_memo.pop(slug, None)

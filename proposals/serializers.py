@@ -6,6 +6,7 @@ from rest_framework import serializers
 from civic.accounts import roles
 from civic.fields import StrictCharField, StrictPrimaryKeyRelatedField, StrictSlugRelatedField
 from proposals.models import Proposal, ProposalEvent, Reaction
+from proposals.selectors import reaction_counts_for
 from strategy.models import District, Section, Strategy, Theme
 
 REACTION_KINDS = Reaction.Kind.values
@@ -21,11 +22,13 @@ class ModerationSerializer(serializers.Serializer):
 class ProposalSerializer(serializers.ModelSerializer):
     """A proposal as the API shows it. `moderation` only reaches the author and staff."""
 
-    strategy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    section = serializers.PrimaryKeyRelatedField(read_only=True)
-    district = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Read from columns the selector annotates, so a list joins narrow values
+    # rather than whole strategy and user rows.
+    strategy = serializers.CharField(source="strategy_slug", read_only=True)
+    section = serializers.IntegerField(source="section_id", read_only=True, allow_null=True)
+    district = serializers.CharField(source="district_slug", read_only=True, allow_null=True)
     themes = serializers.SerializerMethodField()
-    author_name = serializers.CharField(source="author.display_name", read_only=True)
+    author_name = serializers.CharField(read_only=True)
     reactions = serializers.SerializerMethodField()
     moderation = serializers.SerializerMethodField()
 
@@ -68,7 +71,11 @@ class ProposalSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
     def get_reactions(self, proposal: Proposal) -> dict[str, int]:
-        return {kind: getattr(proposal, f"reactions_{kind}", 0) for kind in REACTION_KINDS}
+        # Views pass the counts of a whole page (selectors.reaction_counts_for).
+        counts = self.context.get("reactions") or {}
+        if proposal.pk not in counts:
+            counts = reaction_counts_for([proposal])
+        return counts[proposal.pk]
 
     @extend_schema_field(ModerationSerializer(allow_null=True))
     def get_moderation(self, proposal: Proposal) -> dict[str, Any] | None:

@@ -223,6 +223,9 @@ def tally_compute_empty() -> dict[str, Any]:
 
 
 def _cache_snapshot(strategy: Strategy, tally: Tally) -> None:
+    from proposals.selectors import tally_memo_forget
+
+    tally_memo_forget(strategy.slug)
     if strategy.status == Strategy.Status.DRAFT:
         cache.delete(tally_cache_key(strategy.slug))
     else:

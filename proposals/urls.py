@@ -26,5 +26,5 @@ urlpatterns = [
         name="proposal-reaction",
     ),
     path("me/proposals/", apis.MyProposalListApi.as_view(), name="my-proposals"),
-    path("strategies/<slug:slug>/tallies/", apis.TallyApi.as_view(), name="strategy-tallies"),
+    path("strategies/<slug:slug>/tallies/", apis.tally_view, name="strategy-tallies"),
 ]

@@ -80,3 +80,10 @@ def _tasks_in_process():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _no_local_tally_memo(settings):
+    # Tests read a tally right after rebuilding it; the per-process memo would
+    # hand them the previous one for up to a second (test_selectors covers it).
+    settings.CIVIC_TALLY_LOCAL_SECONDS = 0

@@ -220,3 +220,32 @@ def test_tally_counts_hold_under_atomic_rollback(strategy, resident):
         raise RuntimeError
     tally_rebuild(strategy_id=strategy.pk)
     assert Tally.objects.get(strategy=strategy).data["totals"]["received"] == 0
+
+
+def test_web_process_reuses_a_snapshot_for_a_moment(strategy, settings):
+    from django.core.cache import cache
+
+    from proposals.selectors import tally_json
+
+    settings.CIVIC_TALLY_LOCAL_SECONDS = 60
+    tally_rebuild(strategy_id=strategy.pk)
+    first = tally_json(slug=strategy.slug)
+    assert b'"received": 0' in first
+
+    # Neither the cache nor the row is asked again while the memo is fresh.
+    cache.clear()
+    Tally.objects.filter(strategy=strategy).update(data={"totals": {"received": 99}})
+    assert tally_json(slug=strategy.slug) == first
+
+    # A rebuild in this process forgets the memo at once.
+    ProposalFactory(strategy=strategy)
+    tally_rebuild(strategy_id=strategy.pk)
+    assert b'"received": 1' in tally_json(slug=strategy.slug)
+
+    # Once the memo is stale, the cache is read again.
+    settings.CIVIC_TALLY_LOCAL_SECONDS = 0
+    cache.clear()
+    Tally.objects.filter(strategy=strategy).update(
+        data={"totals": {"received": 7}}, generated_at=timezone.now()
+    )
+    assert b'"received": 7' in tally_json(slug=strategy.slug)
