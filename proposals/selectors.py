@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from civic.accounts import roles
 from civic.accounts.models import User
@@ -19,16 +19,33 @@ from strategy.selectors import strategy_get_public
 def _with_related(queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
     """Everything a proposal's representation needs but its reaction counts, which
     `reaction_counts_for` reads for a whole page in one more query."""
+    # select_related + only: narrow joined columns, and joins that COUNT(*) leaves out
+    # (an annotation's join would stay in the count of a million-row page set).
     return (
-        queryset.annotate(
-            strategy_slug=F("strategy__slug"),
-            district_slug=F("district__slug"),
-            author_name=F("author__display_name"),
-        )
-        .select_related("latest_decision")
-        .defer("search_text")
+        queryset.select_related("strategy", "district", "author", "latest_decision")
+        .only(*_LIST_COLUMNS)
         .prefetch_related(Prefetch("themes", queryset=Theme.objects.only("id", "slug")))
     )
+
+
+_LIST_COLUMNS = (
+    "id",
+    "code",
+    "strategy__slug",
+    "section_id",
+    "author__display_name",
+    "title",
+    "body",
+    "language",
+    "district__slug",
+    "status",
+    "created_at",
+    "published_at",
+    "latest_decision__action",
+    "latest_decision__reason",
+    "latest_decision__note",
+    "latest_decision__at",
+)
 
 
 def reaction_counts_for(proposals: Sequence[Proposal]) -> dict[int, dict[str, int]]:

@@ -22,13 +22,11 @@ class ModerationSerializer(serializers.Serializer):
 class ProposalSerializer(serializers.ModelSerializer):
     """A proposal as the API shows it. `moderation` only reaches the author and staff."""
 
-    # Read from columns the selector annotates, so a list joins narrow values
-    # rather than whole strategy and user rows.
-    strategy = serializers.CharField(source="strategy_slug", read_only=True)
+    strategy = serializers.CharField(source="strategy.slug", read_only=True)
     section = serializers.IntegerField(source="section_id", read_only=True, allow_null=True)
-    district = serializers.CharField(source="district_slug", read_only=True, allow_null=True)
+    district = serializers.CharField(source="district.slug", read_only=True, allow_null=True)
     themes = serializers.SerializerMethodField()
-    author_name = serializers.CharField(read_only=True)
+    author_name = serializers.CharField(source="author.display_name", read_only=True)
     reactions = serializers.SerializerMethodField()
     moderation = serializers.SerializerMethodField()
 
