@@ -73,6 +73,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "civic.urls"
+SESSION_ENGINE = "civic.sessions"
 WSGI_APPLICATION = "civic.wsgi.application"
 
 TEMPLATES = [
@@ -171,6 +172,11 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited longer than its own period is superseded by the next one.
         "options": {"expires": CIVIC_TALLY_SWEEP_SECONDS},
     },
+    "verification-email-sweep": {
+        "task": "accounts.verification_email_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "decision-email-sweep": {
         "task": "proposals.decision_email_sweep",
         "schedule": 60.0,
@@ -245,7 +251,7 @@ MEDIA_URL = "media/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header is what turns "not signed in" into a 401.
-        "rest_framework.authentication.TokenAuthentication",
+        "civic.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -263,6 +269,9 @@ REST_FRAMEWORK = {
         "react": os.environ.get("CIVIC_THROTTLE_REACT", "300/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # How many proxies in front of us append to X-Forwarded-For. 0 trusts only the socket
+    # address: otherwise anyone could pick their own address and dodge every rate limit.
+    "NUM_PROXIES": int(os.environ.get("CIVIC_NUM_PROXIES", "0")),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Civic API",

@@ -12,3 +12,7 @@ urlpatterns = [
     path("api/v1/", include("civic.api_urls")),
     path("", include("civic.accounts.urls")),
 ]
+
+handler400 = "civic.views.bad_request"
+handler404 = "civic.views.page_not_found"
+handler500 = "civic.views.server_error"

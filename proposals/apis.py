@@ -9,7 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from civic.accounts.permissions import CanModerate, CanViewHistory, IsVerifiedResident
-from civic.errors import NotAllowed
+from civic.errors import InvalidInput, NotAllowed
 from civic.pagination import PageNumberPagination
 from proposals import selectors, serializers, services
 from proposals.models import Proposal
@@ -103,6 +103,8 @@ class ProposalDetailApi(APIView):
             raise NotAllowed("Only the author may edit a proposal.")
         data = serializers.ProposalEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if not data.validated_data:
+            raise InvalidInput("Nothing to change: send title, body, section, district or themes.")
         proposal = services.proposal_edit(
             proposal=proposal, actor=request.user, **data.validated_data
         )

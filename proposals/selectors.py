@@ -137,7 +137,9 @@ def tally_json(*, slug: str) -> bytes | None:
         tally = Tally.objects.filter(strategy=strategy).first()
         body = tally_render(strategy, tally)
         if tally is not None and tally.generated_at is not None:
-            cache.set(tally_cache_key(slug), body, timeout=None)
+            # add, not set: a rebuild that finished since the row was read has already
+            # cached a newer snapshot, which this older one must not replace.
+            cache.add(tally_cache_key(slug), body, timeout=None)
     _tally_memo[slug] = (now, body)
     return body
 

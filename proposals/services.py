@@ -5,7 +5,6 @@ strategy's tally dirty in one transaction, and leaves follow-up work (tally
 refresh, emails) to tasks enqueued after the commit.
 """
 
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +16,7 @@ from civic.accounts import roles
 from civic.accounts.models import User
 from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput, NotAllowed, StateConflict
+from civic.text import clean_text
 from proposals.language import detect_language
 from proposals.models import (
     BODY_MAX,
@@ -41,19 +41,6 @@ DECISIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 WITHDRAWABLE = (Status.PENDING, Status.CHANGES_REQUESTED)
 _UNSET: Any = object()
-
-
-def clean_text(value: str, *, field: str, min_length: int, max_length: int) -> str:
-    """Trim, normalise line ends, and refuse control characters other than newline and tab."""
-    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    for char in text:
-        if char not in "\n\t" and unicodedata.category(char) == "Cc":
-            raise InvalidInput(f"Control character U+{ord(char):04X} is not allowed.", field=field)
-    if len(text) < min_length:
-        raise InvalidInput(f"Must be at least {min_length} characters.", field=field)
-    if len(text) > max_length:
-        raise InvalidInput(f"Must be at most {max_length} characters.", field=field)
-    return text
 
 
 def _check_may_submit(user: User) -> None:

@@ -56,11 +56,18 @@ def send_decision_email(event_id: int) -> None:
 @shared_task(name="proposals.decision_email_sweep")
 def decision_email_sweep() -> int:
     """Periodic: resend decision emails whose task was lost (sent at least once)."""
-    cutoff = timezone.now() - timedelta(minutes=2)
+    now = timezone.now()
     ids = list(
         ProposalEvent.objects.filter(
-            action__in=ProposalEvent.DECISIONS, notified_at__isnull=True, at__lt=cutoff
-        ).values_list("id", flat=True)[:500]
+            action__in=ProposalEvent.DECISIONS,
+            notified_at__isnull=True,
+            # Old enough that the first task had its chance; after two days an email
+            # that still fails is given up, so it cannot block newer ones forever.
+            at__lt=now - timedelta(minutes=2),
+            at__gt=now - timedelta(days=2),
+        )
+        .order_by("-at")
+        .values_list("id", flat=True)[:500]
     )
     for event_id in ids:
         enqueue(send_decision_email, event_id)

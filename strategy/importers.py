@@ -272,6 +272,10 @@ def _front_matter_values(
             error(line, f'unknown front matter key "{key}"; known: {", ".join(FRONT_MATTER_KEYS)}')
     try:
         data = yaml.safe_load(front.text)
+    except yaml.YAMLError as exc:
+        # e.g. a !!python/object tag, which safe_load refuses to build.
+        error(first, f"front matter is not plain YAML: {str(exc).splitlines()[0]}")
+        return "", "", first
     except ValueError:
         # YAML reads 2019-13-45 as a timestamp and date() then refuses it.
         for key_node, value_node in root.value:
@@ -609,6 +613,9 @@ def _parse_json(name: str, text: str, errors: list[str]) -> StrategyDocument | N
         data = _load_json_with_lines(text)
     except json.JSONDecodeError as exc:
         errors.append(f"{name}:{exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})")
+        return None
+    except RecursionError:
+        errors.append(f"{name}:1: invalid JSON: nested too deeply")
         return None
     if not isinstance(data, _JsonObject):
         errors.append(f"{name}:1: the JSON must be one object with slug, title and sections")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from civic.accounts.models import User
 
@@ -21,3 +22,10 @@ class UserAdmin(BaseUserAdmin):
         ),
     ]
     filter_horizontal = ["groups"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        # Only a superuser makes superusers or staff; an admin-role account manages
+        # profiles and roles but cannot raise itself above them.
+        if request.user.is_superuser:
+            return []
+        return ["is_staff", "is_superuser", "email_verified"]

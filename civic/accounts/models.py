@@ -34,6 +34,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=2, default="ru", choices=[("ru", "ru"), ("kk", "kk"), ("en", "en")]
     )
     email_verified = models.BooleanField(default=False)
+    # When the verification link was last mailed; accounts still unverified and
+    # never mailed are picked up by the verification sweep (a lost message).
+    verification_sent_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -3,12 +3,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from civic.accounts import roles
 from civic.accounts.models import User
 from civic.accounts.tokens import email_token_read
 from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput
+from civic.text import clean_text
 from strategy.models import District
 
 
@@ -30,9 +32,10 @@ def user_register(
     from civic.accounts.tasks import send_verification_email
 
     email = User.objects.normalize_email(email.strip()).lower()
-    display_name = display_name.strip()
-    if not display_name:
-        raise InvalidInput("Display name may not be blank.", field="display_name")
+    # The display name is public, beside every proposal: one visible line.
+    display_name = clean_text(
+        display_name, field="display_name", min_length=1, max_length=80, multiline=False
+    )
     if User.objects.filter(email__iexact=email).exists():
         raise InvalidInput(
             "An account with this email already exists.", field="email", code="email_taken"
@@ -86,6 +89,10 @@ def user_verify_email(*, token: str) -> User:
         user.email_verified = True
         user.save(update_fields=["email_verified"])
     return user
+
+
+def user_mark_verification_sent(*, user_id: int) -> None:
+    User.objects.filter(pk=user_id).update(verification_sent_at=timezone.now())
 
 
 def user_resend_verification(*, user: User) -> None:

@@ -654,3 +654,21 @@ def test_command_prints_every_error_and_fails(tmp_path):
     assert f"{path}:1: no slug" in err.getvalue()
     assert f'{path}:6: heading "Один" has no section code' in err.getvalue()
     assert not Strategy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_hostile_files_are_import_errors_not_crashes(tmp_path):
+    from strategy.importers import StrategyImportError, import_strategy_files
+
+    tagged = tmp_path / "tagged.ru.md"
+    tagged.write_text(
+        "---\nslug: x-2050\nlanguage: ru\nstatus: !!python/object:builtins.object {}\n---\n# T\n",
+        encoding="utf-8",
+    )
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"slug": "x-2050", "title": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    for path in (tagged, deep):
+        with pytest.raises(StrategyImportError) as error:
+            import_strategy_files([path])
+        assert f"{path.name}:" in error.value.messages[0]
+    assert not Strategy.objects.exists()
