@@ -136,6 +136,7 @@ def _file_proposals(
 ) -> None:
     moderator = User.objects.get(email=STAFF[0][0])
     themes = {t.slug: t for t in Theme.objects.all()}
+    districts = {d.slug: d for d in District.objects.all()}
     sections = {s.code: s for s in Section.objects.filter(strategy=strategy)}
     by_language: dict[str, list[User]] = {}
     for resident in residents:
@@ -167,7 +168,7 @@ def _file_proposals(
             title=base["title"],
             body=body,
             section=sections.get(base["section"]) if base["section"] else None,
-            district=_district(district),
+            district=districts.get(district) if district else None,
             themes=[themes[slug] for slug in base["themes"]],
         )
         decided_at = min(
@@ -181,10 +182,6 @@ def _file_proposals(
         _backdate(proposal, submitted_at, decided_at)
 
     _react(rng, published, residents)
-
-
-def _district(slug: str | None) -> District | None:
-    return District.objects.filter(slug=slug).first() if slug else None
 
 
 def _decide(

@@ -4,32 +4,6 @@ Proposals, residents and moderator notes used by the demo loader. Section codes 
 ``strategy/demo/almaty-2050.*.md``; theme and district values are slugs.
 """
 
-THEMES = (
-    "ecology",
-    "transport",
-    "safety",
-    "urban_planning",
-    "housing_utilities",
-    "economy_jobs",
-    "education",
-    "health",
-    "culture",
-    "social",
-    "digital",
-    "governance",
-)
-
-DISTRICTS = (
-    "alatau",
-    "almaly",
-    "auezov",
-    "bostandyk",
-    "zhetysu",
-    "medeu",
-    "nauryzbay",
-    "turksib",
-)
-
 DEMO_RESIDENTS: list[dict] = [
     {
         "email": "aigerim.s@demo.civic.kz",

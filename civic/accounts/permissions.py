@@ -9,10 +9,6 @@ from rest_framework.views import APIView
 from civic.accounts import roles
 
 
-def is_staff_reader(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(roles.VIEW_ALL)
-
-
 class EmailNotVerified(PermissionDenied):
     default_detail = "Verify your email address before you do this."
     default_code = "email_not_verified"
@@ -42,4 +38,3 @@ def requires(perm: str) -> type[permissions.BasePermission]:
 
 CanModerate = requires(roles.MODERATE)
 CanViewHistory = requires(roles.VIEW_HISTORY)
-CanOrderReport = requires(roles.ORDER_REPORT)
