@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from civic.accounts import roles
@@ -270,7 +270,17 @@ def proposal_moderate(
 
 def _check_reactable(proposal: Proposal, user: User) -> None:
     _check_may_submit(user)
-    if proposal.status != Status.PUBLISHED:
+    # FOR SHARE: reactions do not wait for one another, but a moderator taking the
+    # proposal down (FOR UPDATE) waits for them, and they for it, so none lands on a
+    # proposal that is no longer published. SQLite writers are serialised anyway.
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT status FROM {Proposal._meta.db_table} WHERE id = %s{lock}",  # noqa: S608
+            [proposal.pk],
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] != Status.PUBLISHED:
         raise StateConflict("Only published proposals take reactions.")
 
 

@@ -371,3 +371,28 @@ def test_many_residents_reacting_at_once_give_exact_counts():
     assert Reaction.objects.count() == len(residents)
     tally = tally_rebuild(strategy_id=strategy.pk)
     assert tally.data["reactions"] == {kind: expected[kind] for kind in kinds}
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_no_reaction_lands_after_a_takedown():
+    from civic.accounts.services import role_grant
+
+    strategy = StrategyFactory()
+    moderator, resident = UserFactory.create_batch(2)
+    role_grant(user=moderator, role="moderator")
+    for _ in range(10):
+        proposal = ProposalFactory(strategy=strategy)
+
+        def act(index: int, proposal=proposal):
+            if index == 0:
+                return services.proposal_moderate(
+                    proposal=proposal, moderator=moderator, decision="reject", reason="offensive"
+                )
+            return services.reaction_set(proposal=proposal, user=resident, kind="outrage")
+
+        _in_threads(2, act)
+        takedown = ProposalEvent.objects.get(proposal=proposal, action="reject")
+        reaction = Reaction.objects.filter(proposal=proposal).first()
+        # Either the reaction came first, or it was refused.
+        assert reaction is None or reaction.created_at < takedown.at
