@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from civic.errors import InvalidInput
 from strategy.importers import StrategyImportError, parse_strategy_texts
 from strategy.models import District, Section, Strategy, Theme
-from strategy.services import strategy_import, strategy_schedule
+from strategy.services import reference_item_save, strategy_import, strategy_schedule
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -115,13 +115,20 @@ class StrategyAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/strategy/strategy/import.html", context)
 
 
-@admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ReferenceAdmin(admin.ModelAdmin):
+    """Themes and districts: saved through the service that redoes the tallies."""
+
     list_display = ["slug", "name_ru", "name_kk", "name_en", "position"]
     ordering = ["position"]
 
+    def save_model(
+        self, request: HttpRequest, obj: Theme | District, form: forms.Form, change: bool
+    ) -> None:
+        reference_item_save(item=obj)
 
-@admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name_ru", "name_kk", "name_en", "position"]
-    ordering = ["position"]
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # proposals and tallies refer to them by slug
+
+
+admin.site.register(Theme, ReferenceAdmin)
+admin.site.register(District, ReferenceAdmin)

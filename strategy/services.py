@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from civic.errors import InvalidInput
 from strategy.importers import ImportResult, StrategyDocument, StrategyImportError
-from strategy.models import Section, Strategy
+from strategy.models import District, Section, Strategy, Theme
 
 PREFIX_MAX = 20
 
@@ -223,3 +223,14 @@ def strategy_schedule(
     # Whether the public may see the tally follows the status.
     tally_mark_dirty(strategy_id=strategy.pk)
     return strategy
+
+
+@transaction.atomic
+def reference_item_save(*, item: Theme | District) -> Theme | District:
+    """Save a theme or district; every tally lists them all, so every tally is redone."""
+    from proposals.tallies import tally_mark_dirty
+
+    item.save()
+    for strategy_id in Strategy.objects.values_list("id", flat=True):
+        tally_mark_dirty(strategy_id=strategy_id)
+    return item

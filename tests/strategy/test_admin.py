@@ -52,3 +52,31 @@ def test_admin_changes_status_and_dates_through_the_service(client, admin_user, 
 def test_residents_cannot_reach_the_admin(client, resident):
     client.force_login(resident)
     assert client.get("/admin/strategy/strategy/import/").status_code == 302
+
+
+def test_renaming_a_theme_in_the_admin_redoes_every_tally(client, admin_user, strategy):
+    from proposals.models import Tally
+    from proposals.tallies import tally_rebuild
+    from strategy.models import Theme
+
+    tally_rebuild(strategy_id=strategy.pk)
+    assert not Tally.objects.get(strategy=strategy).is_dirty
+    theme = Theme.objects.get(slug="ecology")
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/strategy/theme/{theme.pk}/change/",
+        {
+            "slug": "ecology",
+            "position": 0,
+            "name_ru": "Экология и климат",
+            "name_kk": "Экология",
+            "name_en": "Ecology",
+            "description_ru": "",
+            "description_kk": "",
+            "description_en": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    theme.refresh_from_db()
+    assert theme.name_ru == "Экология и климат"
+    assert Tally.objects.get(strategy=strategy).is_dirty
