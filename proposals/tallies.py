@@ -213,7 +213,10 @@ def tally_render(strategy: Strategy, tally: Tally | None) -> bytes:
     data = (tally.data if tally is not None else None) or tally_compute_empty()
     body = {
         "strategy": strategy.slug,
-        "generated_at": tally.generated_at if tally is not None else None,
+        # In the site's time zone, like every other timestamp the API returns.
+        "generated_at": timezone.localtime(tally.generated_at)
+        if tally is not None and tally.generated_at
+        else None,
         **data,
     }
     return json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
