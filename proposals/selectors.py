@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from civic.accounts import roles
 from civic.accounts.models import User
+from civic.accounts.permissions import can_view_all
 from civic.errors import InvalidInput
 from proposals.filters import ProposalFilter
 from proposals.models import Proposal, ProposalEvent, Reaction, Tally
@@ -67,7 +67,7 @@ def reaction_counts_for(proposals: Sequence[Proposal]) -> dict[int, dict[str, in
 
 def proposal_visible_to(user: User) -> QuerySet[Proposal]:
     """Proposals this user may open: all for staff, published plus their own for others."""
-    if user.is_authenticated and user.has_perm(roles.VIEW_ALL):
+    if can_view_all(user):
         return Proposal.objects.all()
     visible = Q(status=Proposal.Status.PUBLISHED)
     if user.is_authenticated:
@@ -81,7 +81,7 @@ def proposal_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
     Raises InvalidInput (one message per bad filter) rather than returning an empty
     page for a filter value that names nothing.
     """
-    if user.is_authenticated and user.has_perm(roles.VIEW_ALL):
+    if can_view_all(user):
         queryset = Proposal.objects.all()
     else:
         queryset = Proposal.objects.filter(status=Proposal.Status.PUBLISHED)

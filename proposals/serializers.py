@@ -3,7 +3,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from civic.accounts import roles
+from civic.accounts.permissions import can_view_all
 from civic.fields import StrictCharField, StrictPrimaryKeyRelatedField, StrictSlugRelatedField
 from proposals.models import Proposal, ProposalEvent, Reaction
 from proposals.selectors import reaction_counts_for
@@ -57,11 +57,10 @@ class ProposalSerializer(serializers.ModelSerializer):
         return data
 
     def _sees_moderation(self, proposal: Proposal) -> bool:
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
+        user = getattr(self.context.get("request"), "user", None)
         if user is None or not user.is_authenticated:
             return False
-        return proposal.author_id == user.pk or user.has_perm(roles.VIEW_ALL)
+        return proposal.author_id == user.pk or can_view_all(user)
 
     def get_themes(self, proposal: Proposal) -> list[str]:
         # Sorted in Python: the prefetch cache is already loaded, no query.

@@ -8,7 +8,6 @@ that lands while it runs leaves the snapshot dirty for the next pass.
 """
 
 import json
-import logging
 import math
 from datetime import timedelta
 from typing import Any
@@ -24,8 +23,6 @@ from django.utils import timezone
 
 from proposals.models import Proposal, Reaction, Tally
 from strategy.models import District, Strategy, Theme
-
-logger = logging.getLogger(__name__)
 
 Status = Proposal.Status
 TOP_PROPOSALS = 10

@@ -1,4 +1,3 @@
-import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -11,8 +10,6 @@ from proposals.emails import decision_email
 from proposals.models import ProposalEvent
 from proposals.services import decision_mark_notified
 from proposals.tallies import tally_dirty_strategy_ids, tally_rebuild, tally_schedule_refresh
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(name="proposals.tally_refresh")

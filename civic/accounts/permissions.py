@@ -9,6 +9,11 @@ from rest_framework.views import APIView
 from civic.accounts import roles
 
 
+def can_view_all(user: object) -> bool:
+    """Staff who see proposals in every status: moderators, analysts, admins."""
+    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(roles.VIEW_ALL)
+
+
 class EmailNotVerified(PermissionDenied):
     default_detail = "Verify your email address before you do this."
     default_code = "email_not_verified"
