@@ -2,7 +2,16 @@
 
 Services are called by views, the admin, management commands and tasks, so they
 speak in these terms rather than in HTTP ones.
+
+Messages are written in English and marked with `gettext_noop`: the API answers in
+English, and the web pages look the same text up in the catalogue of the visitor's
+language (`DomainError.translated`). Numbers and names go in `params`, so the text
+to look up stays the same whatever they are.
 """
+
+from typing import Any
+
+from django.utils.translation import gettext
 
 
 class DomainError(Exception):
@@ -15,14 +24,22 @@ class DomainError(Exception):
         field: str | None = None,
         code: str | None = None,
         errors: dict[str, list[str]] | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.template = message
+        self.params = params or {}
+        self.message = message % self.params if params else message
+        super().__init__(self.message)
         self.field = field
         # Several field errors at once (e.g. every bad filter), else just `field`.
         self.errors = errors
         if code:
             self.code = code
+
+    def translated(self) -> str:
+        """The message in the active language, for the web pages."""
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 class InvalidInput(DomainError):

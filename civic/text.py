@@ -2,6 +2,8 @@
 
 import unicodedata
 
+from django.utils.translation import gettext_noop
+
 from civic.errors import InvalidInput
 
 # Bidirectional overrides and isolates: they reorder what readers see ("Trojan
@@ -21,10 +23,22 @@ def clean_text(
     allowed = "\n\t" if multiline else ""
     for char in text:
         if char in _BIDI_CONTROLS or (char not in allowed and unicodedata.category(char) == "Cc"):
-            raise InvalidInput(f"Character U+{ord(char):04X} is not allowed.", field=field)
+            raise InvalidInput(
+                gettext_noop("Character %(char)s is not allowed."),
+                field=field,
+                params={"char": f"U+{ord(char):04X}"},
+            )
     visible = sum(1 for char in text if not char.isspace() and unicodedata.category(char) != "Cf")
     if visible < min_length:
-        raise InvalidInput(f"Must be at least {min_length} characters.", field=field)
+        raise InvalidInput(
+            gettext_noop("Must be at least %(count)d characters."),
+            field=field,
+            params={"count": min_length},
+        )
     if len(text) > max_length:
-        raise InvalidInput(f"Must be at most {max_length} characters.", field=field)
+        raise InvalidInput(
+            gettext_noop("Must be at most %(count)d characters."),
+            field=field,
+            params={"count": max_length},
+        )
     return text
