@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo worker beat clean
+.PHONY: run test lint format migrate demo worker beat clean translations messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,21 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(VENV)/.installed
+# The .po catalogues are the source; the .mo files Django reads are built from them.
+translations: $(VENV)/.installed
+	$(BIN)/python manage.py compile_translations
+
+# For developers with GNU gettext: collect new strings into the catalogues.
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages -l ru -l kk -l en --no-location \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=data
+
+run: translations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -1,3 +1,4 @@
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -146,3 +147,69 @@ def tally_json(*, slug: str) -> bytes | None:
 
 def tally_memo_forget(slug: str) -> None:
     _tally_memo.pop(slug, None)
+
+
+def tally_data(*, slug: str) -> dict[str, Any] | None:
+    """The tally snapshot as a dict, for the pages; read like the API reads it."""
+    body = tally_json(slug=slug)
+    return None if body is None else json.loads(body)
+
+
+def proposal_counts(*, queryset: QuerySet[Proposal]) -> dict[str, dict[Any, int]]:
+    """Counts of a filtered set of proposals by status, theme, section and district.
+
+    Four GROUP BY queries over the set as a subquery, whatever its size or order.
+    """
+    ids = queryset.order_by().values("pk")
+    rows = Proposal.objects.filter(pk__in=ids).order_by()
+    through = Proposal.themes.through
+    return {
+        "status": dict(rows.values_list("status").annotate(n=Count("id"))),
+        "theme": dict(
+            through.objects.filter(proposal_id__in=ids)
+            .order_by()
+            .values_list("theme__slug")
+            .annotate(n=Count("id"))
+        ),
+        "section": dict(rows.values_list("section_id").annotate(n=Count("id"))),
+        "district": dict(rows.values_list("district__slug").annotate(n=Count("id"))),
+    }
+
+
+def moderation_queue(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Proposal]:
+    """Pending proposals, oldest first, with the list's filters (status and order are fixed)."""
+    filters = {key: value for key, value in (filters or {}).items() if key != "ordering"}
+    filters.update(status=Proposal.Status.PENDING, ordering="created_at")
+    return proposal_list(user=user, filters=filters)
+
+
+def decision_history() -> QuerySet[ProposalEvent]:
+    """Every moderation decision, newest first, with who took it and on what."""
+    return (
+        ProposalEvent.objects.filter(action__in=ProposalEvent.DECISIONS)
+        .select_related("actor", "proposal")
+        .only(
+            "id",
+            "at",
+            "action",
+            "from_status",
+            "to_status",
+            "reason",
+            "note",
+            "actor__display_name",
+            "proposal__id",
+            "proposal__code",
+            "proposal__title",
+        )
+        .order_by("-at", "-id")
+    )
+
+
+def duplicate_candidates(*, user: User, proposal: Proposal, q: str) -> list[Proposal]:
+    """Proposals of the same strategy whose title or text has every word of `q`."""
+    if not q.strip():
+        return []
+    queryset = proposal_list(
+        user=user, filters={"strategy": proposal.strategy.slug, "q": q[:200]}
+    ).exclude(pk=proposal.pk)
+    return list(queryset[:10])

@@ -87,3 +87,11 @@ def _no_local_tally_memo(settings):
     # Tests read a tally right after rebuilding it; the per-process memo would
     # hand them the previous one for up to a second (test_selectors covers it).
     settings.CIVIC_TALLY_LOCAL_SECONDS = 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    # The .mo files are built, not committed: tests that read Kazakh need them fresh.
+    from django.core.management import call_command
+
+    call_command("compile_translations", verbosity=0)

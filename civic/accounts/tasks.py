@@ -35,7 +35,7 @@ def send_verification_email(user_id: int) -> None:
         send_mail(
             subject=_SUBJECT[language],
             message=_BODY[language].format(
-                name=user.display_name, url=email_verification_url(token)
+                name=user.display_name, url=email_verification_url(token, user.language)
             ),
             from_email=None,
             recipient_list=[user.email],

@@ -16,5 +16,6 @@ def email_token_read(token: str) -> tuple[int, str]:
     return int(data["u"]), str(data["e"])
 
 
-def email_verification_url(token: str) -> str:
-    return f"{settings.CIVIC_SITE_URL}/verify-email/{token}/"
+def email_verification_url(token: str, language: str = "ru") -> str:
+    """The page that confirms the address, in the language the account was opened in."""
+    return f"{settings.CIVIC_SITE_URL}/{language}/verify-email/{token}/"

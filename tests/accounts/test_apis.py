@@ -71,7 +71,7 @@ def test_register_creates_an_unverified_resident_and_mails_a_link(register):
     [mail] = mails
     assert mail.to == ["aigerim@example.kz"]
     link, token = _link(mail)
-    assert link == f"{django_settings.CIVIC_SITE_URL}/verify-email/{token}/"
+    assert link == f"{django_settings.CIVIC_SITE_URL}/ru/verify-email/{token}/"
     assert link.endswith(f"/verify-email/{token}/")
 
 
@@ -254,7 +254,7 @@ def test_verify_page_from_the_link(register, client):
     _, [mail] = register()
     link, _ = _link(mail)
     path = link.removeprefix(django_settings.CIVIC_SITE_URL)
-    assert path.startswith("/verify-email/")
+    assert path.startswith("/ru/verify-email/")
 
     response = client.get(path)
 
@@ -270,8 +270,9 @@ def test_verify_page_with_a_bad_token(client, resident, token):
     resident.email_verified = False
     resident.save(update_fields=["email_verified"])
 
-    response = client.get(f"/verify-email/{token}/")
+    response = client.get(f"/verify-email/{token}/", follow=True)
 
+    assert response.redirect_chain == [(f"/ru/verify-email/{token}/", 302)]
     assert response.status_code == 400
     resident.refresh_from_db()
     assert resident.email_verified is False
@@ -340,7 +341,7 @@ def test_verify_token_signed_four_days_ago_has_expired(api, monkeypatch):
     fresh = email_token_make(user_id=user.pk, email=user.email)
 
     expired = api.post(VERIFY, {"token": old}, format="json")
-    page = api.get(f"/verify-email/{old}/")
+    page = api.get(f"/en/verify-email/{old}/")
 
     assert expired.status_code == 400
     assert expired.json()["code"] == "token_expired"

@@ -1,0 +1,177 @@
+"""Forms of the pages. They shape the input; the services decide what is valid."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from frontend import labels
+from proposals.models import BODY_MAX, BODY_MIN, TITLE_MAX, TITLE_MIN, ProposalEvent, Reaction
+from strategy.models import District, Theme
+
+NBSP = "\u00a0"
+
+
+def district_choices(districts: list[District]) -> list[tuple[str, str]]:
+    return [("", _("Not specified"))] + [(d.slug, d.name) for d in districts]
+
+
+def theme_choices(themes: list[Theme]) -> list[tuple[str, str]]:
+    return [(t.slug, t.name) for t in themes]
+
+
+def section_choices(tree: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The tree flattened in document order, each title after its code."""
+    choices: list[tuple[str, str]] = [("", _("The whole document"))]
+
+    def walk(nodes: list[dict[str, Any]], depth: int) -> None:
+        for node in nodes:
+            # Non-breaking spaces indent sub-sections inside a <select>, which has no markup.
+            indent = NBSP * 3 * depth
+            choices.append((str(node["id"]), f"{indent}{node['code']}. {node['title']}"))
+            walk(node["children"], depth + 1)
+
+    walk(tree, 0)
+    return choices
+
+
+class SignupForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Your name as others will see it"), max_length=80, strip=True
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        help_text=_("We send a link to confirm it. It is never shown to anyone."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        help_text=_("At least 8 characters, not only digits, not a common password."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    district = forms.ChoiceField(label=_("Your district"), required=False)
+
+    def __init__(self, *args: Any, districts: list[District], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = district_choices(districts)
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, asking for the email the account was opened with."""
+
+    username = forms.EmailField(
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        "invalid_login": _("That email and password do not match an account."),
+        "inactive": _("This account is closed."),
+    }
+
+    def clean_username(self) -> str:
+        # Accounts are stored under the lower-cased address; people type it any way.
+        return self.cleaned_data["username"].strip().lower()
+
+
+class ProposalForm(forms.Form):
+    section = forms.ChoiceField(label=_("Section of the strategy"), required=False)
+    title = forms.CharField(
+        label=_("Title"),
+        strip=False,
+        help_text=_("From %(min)d to %(max)d characters.") % {"min": TITLE_MIN, "max": TITLE_MAX},
+        widget=forms.TextInput(
+            attrs={"maxlength": TITLE_MAX, "data-counter": "", "data-min": TITLE_MIN}
+        ),
+    )
+    body = forms.CharField(
+        label=_("Your proposal"),
+        strip=False,
+        help_text=_("From %(min)d to %(max)d characters.") % {"min": BODY_MIN, "max": BODY_MAX},
+        widget=forms.Textarea(
+            attrs={"maxlength": BODY_MAX, "rows": 10, "data-counter": "", "data-min": BODY_MIN}
+        ),
+    )
+    district = forms.ChoiceField(label=_("District"), required=False)
+    themes = forms.MultipleChoiceField(
+        label=_("Themes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        tree: list[dict[str, Any]],
+        districts: list[District],
+        themes: list[Theme],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["section"].choices = section_choices(tree)
+        self.fields["district"].choices = district_choices(districts)
+        self.fields["themes"].choices = theme_choices(themes)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            (ProposalEvent.Action.APPROVE, _("Approve and publish")),
+            (ProposalEvent.Action.REQUEST_CHANGES, _("Ask the author for changes")),
+            (ProposalEvent.Action.REJECT, _("Reject")),
+        ],
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason for a rejection"),
+        required=False,
+        choices=[("", "—"), *labels.REASON.items()],
+    )
+    note = forms.CharField(
+        label=_("Note to the author"),
+        required=False,
+        max_length=2000,
+        help_text=_("Required when you ask for changes."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    themes = forms.MultipleChoiceField(
+        label=_("Themes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    duplicate_of = forms.CharField(
+        label=_("Duplicate of (code, e.g. ALA2050-000123)"), required=False, max_length=40
+    )
+    expected_status = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, themes: list[Theme], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].choices = theme_choices(themes)
+
+
+class BulkDecisionForm(forms.Form):
+    """One decision for every ticked proposal of the queue; themes stay as they are."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision for the selected proposals"),
+        choices=[
+            (ProposalEvent.Action.APPROVE, _("Approve and publish")),
+            (ProposalEvent.Action.REQUEST_CHANGES, _("Ask the authors for changes")),
+            (ProposalEvent.Action.REJECT, _("Reject")),
+        ],
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason for a rejection"),
+        required=False,
+        choices=[("", "—"), *labels.REASON.items()],
+    )
+    note = forms.CharField(
+        label=_("Note to the authors"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReactionForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[(kind, kind) for kind in Reaction.Kind.values], required=False
+    )

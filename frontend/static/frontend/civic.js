@@ -1,0 +1,56 @@
+// Civic: small improvements on top of pages that work without JavaScript.
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || "ru";
+  var words = {
+    ru: { left: "осталось символов: ", need: "ещё нужно символов: " },
+    kk: { left: "қалған таңба саны: ", need: "тағы қажет таңба саны: " },
+    en: { left: "characters left: ", need: "characters still needed: " }
+  }[lang] || { left: "characters left: ", need: "characters still needed: " };
+
+  // Title and text: show the limits while typing.
+  document.querySelectorAll("[data-counter]").forEach(function (field) {
+    var max = parseInt(field.getAttribute("maxlength"), 10);
+    var min = parseInt(field.getAttribute("data-min") || "0", 10);
+    var out = document.createElement("p");
+    out.className = "counter";
+    out.id = field.id + "_counter";
+    out.setAttribute("aria-live", "polite");
+    field.insertAdjacentElement("afterend", out);
+    var describedBy = field.getAttribute("aria-describedby");
+    field.setAttribute("aria-describedby", (describedBy ? describedBy + " " : "") + out.id);
+    function update() {
+      var length = field.value.trim().length;
+      if (length < min) {
+        out.textContent = words.need + (min - length);
+        out.classList.remove("over");
+      } else {
+        out.textContent = words.left + (max - field.value.length);
+        out.classList.toggle("over", field.value.length > max);
+      }
+    }
+    field.addEventListener("input", update);
+    update();
+  });
+
+  // "Select all" in the moderation queue.
+  document.querySelectorAll("[data-select-all]").forEach(function (box) {
+    var name = box.getAttribute("data-select-all");
+    box.addEventListener("change", function () {
+      box.form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (item) {
+        item.checked = box.checked;
+      });
+    });
+  });
+
+  // Ask before something that cannot be undone.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+
+  // After a form comes back with errors, move the focus to the list of them.
+  var errors = document.getElementById("form-errors");
+  if (errors) { errors.focus(); }
+})();

@@ -1,0 +1,70 @@
+from django import template
+from django.utils.translation import gettext as _
+
+from frontend import labels
+
+register = template.Library()
+
+
+@register.filter
+def status_label(code: str) -> str:
+    return str(labels.STATUS.get(code, code))
+
+
+@register.filter
+def action_label(code: str) -> str:
+    return str(labels.ACTION.get(code, code))
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    return str(labels.REASON.get(code, code)) if code else ""
+
+
+@register.filter
+def reaction_label(code: str) -> str:
+    return str(labels.REACTION.get(code, code))
+
+
+@register.filter
+def language_label(code: str) -> str:
+    return str(labels.LANGUAGE.get(code, code))
+
+
+@register.filter
+def ordering_label(code: str) -> str:
+    return str(labels.ORDERING.get(code, code))
+
+
+@register.filter
+def strategy_status_label(code: str) -> str:
+    return str(labels.STRATEGY_STATUS.get(code, code))
+
+
+@register.filter
+def filter_label(name: str) -> str:
+    """The name a visitor sees for a filter of the query string."""
+    names = {
+        "strategy": _("Strategy"),
+        "section": _("Section"),
+        "theme": _("Themes"),
+        "district": _("District"),
+        "language": _("Language of the proposal"),
+        "status": _("Status"),
+        "created_after": _("Submitted from"),
+        "created_before": _("Submitted until"),
+        "q": _("Words"),
+        "ordering": _("Order"),
+    }
+    return str(names.get(name, name))
+
+
+@register.filter
+def multiply(value: int, factor: int) -> int:
+    return int(value) * int(factor)
+
+
+@register.filter
+def complement(percent: float) -> str:
+    """The y of a column `percent` tall in a 100-high chart."""
+    return f"{100 - float(percent):.1f}"

@@ -1,0 +1,50 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from frontend.views import accounts, analysis, moderation, public, residents
+
+app_name = "frontend"
+
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("strategies/<slug:slug>/", public.strategy_detail, name="strategy"),
+    path("strategies/<slug:slug>/tallies/", public.tallies, name="tallies"),
+    path("proposals/", public.proposal_list_page, name="proposals"),
+    path("proposals/new/", residents.proposal_submit_page, name="proposal-new"),
+    path("proposals/<int:proposal_id>/", public.proposal_detail, name="proposal"),
+    path("proposals/<int:proposal_id>/edit/", residents.proposal_edit_page, name="proposal-edit"),
+    path(
+        "proposals/<int:proposal_id>/withdraw/",
+        residents.proposal_withdraw_page,
+        name="proposal-withdraw",
+    ),
+    path("proposals/<int:proposal_id>/reaction/", residents.reaction_page, name="reaction"),
+    path("me/proposals/", residents.my_proposals, name="my-proposals"),
+    path("signup/", accounts.signup, name="signup"),
+    path("signup/done/", accounts.signup_done, name="signup-done"),
+    path("verify-email/resend/", accounts.resend_verification, name="verify-email-resend"),
+    path("verify-email/<str:token>/", accounts.verify_email, name="verify-email"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", accounts.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password-reset/sent/",
+        accounts.PasswordResetDoneView.as_view(),
+        name="password-reset-done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/complete/",
+        accounts.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+    path("moderation/", moderation.queue, name="moderation-queue"),
+    path("moderation/bulk/", moderation.bulk, name="moderation-bulk"),
+    path("moderation/history/", moderation.history, name="moderation-history"),
+    path("moderation/<int:proposal_id>/", moderation.decide, name="moderation-decide"),
+    path("analysis/", analysis.workspace, name="analysis"),
+]

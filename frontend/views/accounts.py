@@ -1,0 +1,158 @@
+"""Sign up, verify the email address, sign in and out, reset a password, pick a language."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from civic.accounts.services import (
+    user_register,
+    user_resend_verification,
+    user_set_language,
+    user_verify_email,
+)
+from civic.errors import InvalidInput
+from frontend.forms import LoginForm, SignupForm
+from frontend.throttling import login_allowed
+from frontend.views.common import add_errors
+from strategy.selectors import district_list
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("frontend:my-proposals")
+    districts = list(district_list())
+    form = SignupForm(request.POST or None, districts=districts)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user_register(
+                email=data["email"],
+                password=data["password"],
+                display_name=data["display_name"],
+                district=next((d for d in districts if d.slug == data["district"]), None),
+                language=request.LANGUAGE_CODE,
+            )
+        except InvalidInput as exc:
+            add_errors(form, exc)
+        else:
+            return redirect("frontend:signup-done")
+    status = 400 if form.errors else 200
+    return render(request, "frontend/accounts/signup.html", {"form": form}, status=status)
+
+
+def signup_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/accounts/signup_done.html")
+
+
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the verification email."""
+    try:
+        user = user_verify_email(token=token)
+    except InvalidInput as exc:
+        return render(
+            request,
+            "frontend/accounts/verify_email.html",
+            {"error": exc.translated(), "expired": exc.code == "token_expired"},
+            status=400,
+        )
+    return render(request, "frontend/accounts/verify_email.html", {"verified_user": user})
+
+
+@login_required
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    user_resend_verification(user=request.user)
+    messages.success(request, _("We have sent the link again. Check your inbox."))
+    return redirect("frontend:my-proposals")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in (it refuses a `next` that leads off the site), with a rate limit."""
+
+    template_name = "frontend/accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        allowed, wait = login_allowed(request)
+        if not allowed:
+            response = render(
+                request,
+                "frontend/accounts/login.html",
+                {"form": self.get_form(), "throttled": True, "wait": wait},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # The site speaks the language the account chose, wherever the visitor signed in.
+        language = form.get_user().language
+        if language and not self.request.POST.get("next"):
+            response = redirect(f"/{language}/")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "frontend/accounts/password_reset.html"
+    email_template_name = "frontend/accounts/password_reset_email.txt"
+    subject_template_name = "frontend/accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("frontend:password-reset-done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # One budget with sign-in: asking for reset mails is guessing at accounts too.
+        allowed, wait = login_allowed(request)
+        if not allowed:
+            response = render(
+                request,
+                self.template_name,
+                {"form": self.get_form(), "throttled": True, "wait": wait},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "frontend/accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "frontend/accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("frontend:password-reset-complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "frontend/accounts/password_reset_complete.html"
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie, same page in the new language, no open redirect);
+    a signed-in resident's emails follow the choice too."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_set_language(user=request.user, language=language)
+    return response

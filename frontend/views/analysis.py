@@ -1,0 +1,107 @@
+"""The analysts' workspace: every filter, the counts of what it matches, the matching list."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from civic.accounts import roles
+from civic.errors import InvalidInput
+from frontend import charts, labels
+from frontend.views.common import (
+    Reference,
+    cards_for,
+    error_messages,
+    paginate,
+    query_without_page,
+)
+from frontend.views.moderation import permission_required
+from frontend.views.public import filter_context
+from proposals.selectors import proposal_counts, proposal_list
+from strategy.models import Section
+
+
+@permission_required(roles.VIEW_ALL)
+def workspace(request: HttpRequest) -> HttpResponse:
+    reference = Reference.load()
+    filters, form = filter_context(request, reference, staff=True)
+    context: dict[str, Any] = {"form": form}
+    try:
+        queryset = proposal_list(user=request.user, filters=filters)
+        page = paginate(request, queryset)
+    except InvalidInput as exc:
+        context.update(filter_errors=error_messages(exc), cards=[])
+        return render(request, "frontend/analysis/workspace.html", context, status=400)
+    counts = proposal_counts(queryset=queryset)
+    context.update(
+        page=page,
+        cards=cards_for(list(page.object_list), reference),
+        query=query_without_page(request),
+        counts=_count_charts(counts, reference),
+        total=sum(counts["status"].values()),
+    )
+    return render(request, "frontend/analysis/workspace.html", context)
+
+
+def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> list[charts.Chart]:
+    from django.utils.translation import gettext as _
+
+    section_ids = [pk for pk in counts["section"] if pk]
+    sections = Section.objects.only("id", "code", "title_ru", "title_kk", "title_en").in_bulk(
+        section_ids
+    )
+    by_section = sorted(
+        counts["section"].items(),
+        key=lambda item: (
+            [int(p) for p in sections[item[0]].code.split(".") if p.isdigit()]
+            if item[0] in sections
+            else []
+        ),
+    )
+    return [
+        charts.Chart(
+            "status",
+            _("By status"),
+            charts.bars(
+                [
+                    (status, str(label), counts["status"].get(status, 0))
+                    for status, label in labels.STATUS.items()
+                ]
+            ),
+        ),
+        charts.Chart(
+            "theme",
+            _("By theme"),
+            charts.bars(
+                [(t.slug, t.name, counts["theme"].get(t.slug, 0)) for t in reference.themes]
+            ),
+        ),
+        charts.Chart(
+            "section",
+            _("By section"),
+            charts.bars(
+                [
+                    (
+                        str(pk or ""),
+                        f"{sections[pk].code}. {sections[pk].title}"
+                        if pk in sections
+                        else _("The whole document"),
+                        n,
+                    )
+                    for pk, n in by_section
+                ]
+            ),
+        ),
+        charts.Chart(
+            "district",
+            _("By district"),
+            charts.bars(
+                [(d.slug, d.name, counts["district"].get(d.slug, 0)) for d in reference.districts]
+                + (
+                    [("", _("District not specified"), counts["district"][None])]
+                    if counts["district"].get(None)
+                    else []
+                )
+            ),
+        ),
+    ]

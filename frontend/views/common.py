@@ -1,0 +1,110 @@
+"""What every page needs: reference data, pagination, and proposals made ready to show."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, QueryDict
+from django.utils.translation import gettext as _
+
+from civic.errors import DomainError
+from proposals.models import Proposal, Reaction
+from proposals.selectors import reaction_counts_for
+from strategy.models import District, Section, Theme
+from strategy.selectors import district_list, theme_list
+
+PAGE_SIZE = 20
+
+
+@dataclass
+class Reference:
+    """Themes and districts by slug: two small queries per page, whatever it lists."""
+
+    themes: list[Theme]
+    districts: list[District]
+    theme_by_slug: dict[str, Theme] = field(default_factory=dict)
+    district_by_slug: dict[str, District] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> "Reference":
+        themes, districts = list(theme_list()), list(district_list())
+        return cls(
+            themes=themes,
+            districts=districts,
+            theme_by_slug={t.slug: t for t in themes},
+            district_by_slug={d.slug: d for d in districts},
+        )
+
+
+@dataclass
+class Card:
+    """A proposal with its section, themes, district and reactions resolved for a template."""
+
+    proposal: Proposal
+    section: Section | None
+    themes: list[Theme]
+    district: District | None
+    reactions: dict[str, int]
+
+    @property
+    def reactions_total(self) -> int:
+        return sum(self.reactions.values())
+
+    @property
+    def reaction_list(self) -> list[tuple[str, int]]:
+        return [(kind, self.reactions.get(kind, 0)) for kind in Reaction.Kind.values]
+
+
+def cards_for(proposals: list[Proposal], reference: Reference) -> list[Card]:
+    """Two more queries for any number of proposals: their sections and reaction counts."""
+    counts = reaction_counts_for(proposals)
+    section_ids = {p.section_id for p in proposals if p.section_id}
+    sections = (
+        Section.objects.only("id", "code", "title_ru", "title_kk", "title_en").in_bulk(section_ids)
+        if section_ids
+        else {}
+    )
+    return [
+        Card(
+            proposal=p,
+            section=sections.get(p.section_id) if p.section_id else None,
+            themes=[
+                reference.theme_by_slug[t.slug]
+                for t in p.themes.all()
+                if t.slug in reference.theme_by_slug
+            ],
+            district=reference.district_by_slug.get(p.district.slug) if p.district_id else None,
+            reactions=counts[p.pk],
+        )
+        for p in proposals
+    ]
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page:
+    # get_page turns a missing, wrong or too large page number into the nearest page.
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The query string without `page`, so pagination links keep the filters."""
+    query: QueryDict = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def error_messages(exc: DomainError) -> dict[str | None, list[str]]:
+    """A service's refusal, in the visitor's language, by the form field it names."""
+    if exc.errors:
+        return {name: [str(m) for m in messages] for name, messages in exc.errors.items()}
+    return {exc.field: [exc.translated()]}
+
+
+def add_errors(form: Any, exc: DomainError) -> None:
+    for name, messages in error_messages(exc).items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def not_found_message() -> str:
+    return _("This page does not exist, or it is not public.")

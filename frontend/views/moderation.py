@@ -1,0 +1,211 @@
+"""The moderators' pages: the queue, one proposal's decision, decisions in bulk, the history."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from civic.accounts import roles
+from civic.errors import DomainError, InvalidInput
+from frontend.forms import BulkDecisionForm, DecisionForm
+from frontend.views.common import (
+    Reference,
+    add_errors,
+    cards_for,
+    error_messages,
+    paginate,
+    query_without_page,
+)
+from frontend.views.public import filter_context
+from proposals.models import Proposal
+from proposals.selectors import (
+    decision_history,
+    duplicate_candidates,
+    moderation_queue,
+    proposal_find_visible,
+    proposal_get_visible,
+    proposal_history,
+)
+from proposals.services import proposal_moderate
+
+
+def permission_required(perm: str) -> Callable[..., Any]:
+    """Signed-in visitors without `perm` get a 403 page; others are sent to sign in."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perm(perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@permission_required(roles.MODERATE)
+def queue(request: HttpRequest) -> HttpResponse:
+    reference = Reference.load()
+    filters, form = filter_context(request, reference, staff=False)
+    form["queue"] = True
+    try:
+        page = paginate(request, moderation_queue(user=request.user, filters=filters))
+    except InvalidInput as exc:
+        return render(
+            request,
+            "frontend/moderation/queue.html",
+            {"form": form, "filter_errors": error_messages(exc), "cards": []},
+            status=400,
+        )
+    return render(
+        request,
+        "frontend/moderation/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "cards": cards_for(list(page.object_list), reference),
+            "query": query_without_page(request),
+            "bulk_form": BulkDecisionForm(),
+        },
+    )
+
+
+@permission_required(roles.MODERATE)
+def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = proposal_get_visible(user=request.user, proposal_id=proposal_id)
+    if proposal is None:
+        raise Http404
+    reference = Reference.load()
+    chosen_themes = [t.slug for t in proposal.themes.all()]
+    form = DecisionForm(
+        request.POST or None,
+        initial={"themes": chosen_themes, "expected_status": proposal.status},
+        themes=reference.themes,
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            duplicate_of = _proposal_by_code(request, data["duplicate_of"])
+            proposal_moderate(
+                proposal=proposal,
+                moderator=request.user,
+                decision=data["decision"],
+                reason=data["reason"],
+                note=data["note"],
+                themes=[reference.theme_by_slug[slug] for slug in data["themes"]],
+                duplicate_of=duplicate_of,
+                expected_status=data["expected_status"] or None,
+            )
+        except DomainError as exc:
+            if exc.code == "status_changed":
+                # Said plainly, with the proposal as it is now, and no second try by accident.
+                messages.error(
+                    request,
+                    _(
+                        "Another moderator decided on %(code)s while you were reading it. "
+                        "It is now: %(status)s. Nothing was changed by you."
+                    )
+                    % {"code": proposal.code, "status": _status_label(exc.params["status"])},
+                )
+                return redirect("frontend:moderation-decide", proposal_id=proposal.pk)
+            add_errors(form, exc)
+            status = 409 if exc.code in ("invalid_transition",) else 400
+        else:
+            messages.success(request, _("Decision saved for %(code)s.") % {"code": proposal.code})
+            return redirect("frontend:moderation-queue")
+    elif form.errors:
+        status = 400
+    dup_query = request.GET.get("dup_q", "")
+    return render(
+        request,
+        "frontend/moderation/decide.html",
+        {
+            "proposal": proposal,
+            "card": cards_for([proposal], reference)[0],
+            "form": form,
+            "history": list(proposal_history(proposal=proposal)),
+            "dup_query": dup_query,
+            "candidates": duplicate_candidates(user=request.user, proposal=proposal, q=dup_query),
+        },
+        status=status,
+    )
+
+
+def _status_label(status: str) -> str:
+    from frontend.labels import STATUS
+
+    return str(STATUS.get(status, status))
+
+
+def _proposal_by_code(request: HttpRequest, code: str) -> Proposal | None:
+    code = code.strip()
+    if not code:
+        return None
+    match = Proposal.objects.filter(code__iexact=code).only("id", "strategy_id").first()
+    if match is None and code.isdigit():
+        match = proposal_find_visible(user=request.user, proposal_id=int(code))
+    if match is None:
+        raise InvalidInput(
+            _("No proposal has the code %(code)s.") % {"code": code}, field="duplicate_of"
+        )
+    return match
+
+
+@permission_required(roles.MODERATE)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """One decision for many pending proposals; each is decided on its own, and a
+    proposal someone else decided meanwhile is reported, not overwritten."""
+    form = BulkDecisionForm(request.POST)
+    ids = [int(v) for v in request.POST.getlist("proposals") if v.isdigit()][:100]
+    if not ids:
+        messages.error(request, _("Tick at least one proposal."))
+        return redirect("frontend:moderation-queue")
+    if not form.is_valid():
+        messages.error(request, _("Choose a decision for the selected proposals."))
+        return redirect("frontend:moderation-queue")
+    data = form.cleaned_data
+    done: list[str] = []
+    failed: list[str] = []
+    for proposal in Proposal.objects.filter(pk__in=ids).order_by("created_at", "id"):
+        try:
+            proposal_moderate(
+                proposal=proposal,
+                moderator=request.user,
+                decision=data["decision"],
+                reason=data["reason"],
+                note=data["note"],
+                expected_status=Proposal.Status.PENDING,
+            )
+        except DomainError as exc:
+            failed.append(f"{proposal.code}: {exc.translated()}")
+            # One message is enough when the form itself is wrong for every proposal.
+            if isinstance(exc, InvalidInput):
+                break
+        else:
+            done.append(proposal.code)
+    if done:
+        messages.success(
+            request,
+            _("Decision saved for %(count)d proposals: %(codes)s.")
+            % {"count": len(done), "codes": ", ".join(done)},
+        )
+    for line in failed:
+        messages.error(request, line)
+    return redirect("frontend:moderation-queue")
+
+
+@permission_required(roles.VIEW_HISTORY)
+def history(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, decision_history(), per_page=50)
+    return render(request, "frontend/moderation/history.html", {"page": page})

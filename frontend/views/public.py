@@ -1,0 +1,185 @@
+"""Pages anyone may read: home, a strategy, the proposal list, a proposal, the tallies."""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from civic.errors import InvalidInput
+from frontend import charts
+from frontend.views.common import (
+    Reference,
+    cards_for,
+    error_messages,
+    paginate,
+    query_without_page,
+)
+from proposals.models import Proposal, Reaction
+from proposals.selectors import (
+    proposal_get_visible,
+    proposal_list,
+    tally_data,
+)
+from strategy.models import Section, Strategy
+from strategy.selectors import section_tree, strategy_get_public, strategy_list_public
+
+FILTER_KEYS = (
+    "strategy",
+    "section",
+    "theme",
+    "district",
+    "language",
+    "status",
+    "created_after",
+    "created_before",
+    "q",
+    "ordering",
+)
+
+
+def _strategy_or_404(slug: str) -> Strategy:
+    strategy = strategy_get_public(slug=slug)
+    if strategy is None:
+        raise Http404
+    return strategy
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    strategies = list(strategy_list_public())
+    # Each headline comes from the strategy's tally snapshot, never from counting rows.
+    items = [{"strategy": s, "tally": tally_data(slug=s.slug)} for s in strategies]
+    return render(request, "frontend/home.html", {"items": items})
+
+
+def _section_counts(tree: list[dict[str, Any]], own: dict[int, int]) -> None:
+    """Give every node the published proposals of itself and its sub-sections."""
+    for node in tree:
+        _section_counts(node["children"], own)
+        node["count"] = own.get(node["id"], 0) + sum(c["count"] for c in node["children"])
+
+
+@require_GET
+def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    strategy = _strategy_or_404(slug)
+    tree = section_tree(strategy=strategy)
+    tally = tally_data(slug=slug) or {}
+    _section_counts(tree, {row["section"]: row["count"] for row in tally.get("by_section", [])})
+    return render(
+        request,
+        "frontend/strategy/detail.html",
+        {"strategy": strategy, "tree": tree, "tally": tally},
+    )
+
+
+def filter_context(
+    request: HttpRequest, reference: Reference, *, staff: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The list's filters read from the query string, and what the filter form shows."""
+    filters: dict[str, Any] = {}
+    for key in FILTER_KEYS:
+        if key == "theme":
+            values = [v for v in request.GET.getlist(key) if v]
+            if values:
+                filters[key] = values
+        elif request.GET.get(key):
+            filters[key] = request.GET[key]
+    if not staff:
+        filters.pop("status", None)
+    strategies = list(strategy_list_public())
+    chosen = next((s for s in strategies if s.slug == filters.get("strategy")), None)
+    if chosen is None and len(strategies) == 1:
+        chosen = strategies[0]
+    form = {
+        "values": filters,
+        "themes_chosen": filters.get("theme", []),
+        "strategies": strategies,
+        "sections": _flatten(section_tree(strategy=chosen)) if chosen else [],
+        "reference": reference,
+        "staff": staff,
+        "statuses": Proposal.Status.values,
+        "languages": Proposal.Language.values,
+        "orderings": ["-created_at", "created_at", "-reactions"],
+    }
+    return filters, form
+
+
+def _flatten(tree: list[dict[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for node in tree:
+        rows.append({**node, "depth": depth, "indent": "\u00a0" * 3 * depth})
+        rows.extend(_flatten(node["children"], depth + 1))
+    return rows
+
+
+@require_GET
+def proposal_list_page(request: HttpRequest) -> HttpResponse:
+    reference = Reference.load()
+    filters, form = filter_context(request, reference, staff=False)
+    try:
+        page = paginate(request, proposal_list(user=request.user, filters=filters))
+    except InvalidInput as exc:
+        return render(
+            request,
+            "frontend/proposals/list.html",
+            {"form": form, "filter_errors": error_messages(exc), "cards": []},
+            status=400,
+        )
+    return render(
+        request,
+        "frontend/proposals/list.html",
+        {
+            "form": form,
+            "page": page,
+            "cards": cards_for(list(page.object_list), reference),
+            "query": query_without_page(request),
+        },
+    )
+
+
+@require_GET
+def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = proposal_get_visible(user=request.user, proposal_id=proposal_id)
+    if proposal is None:
+        raise Http404
+    reference = Reference.load()
+    card = cards_for([proposal], reference)[0]
+    mine = None
+    if request.user.is_authenticated:
+        mine = (
+            Reaction.objects.filter(proposal=proposal, user=request.user)
+            .values_list("kind", flat=True)
+            .first()
+        )
+    return render(
+        request,
+        "frontend/proposals/detail.html",
+        {"card": card, "proposal": proposal, "my_reaction": mine},
+    )
+
+
+@require_GET
+def tallies(request: HttpRequest, slug: str) -> HttpResponse:
+    strategy = _strategy_or_404(slug)
+    tally = tally_data(slug=slug) or {}
+    reference = Reference.load()
+    titles = {
+        section.pk: section.title
+        for section in Section.objects.filter(strategy=strategy).only(
+            "id", "title_ru", "title_kk", "title_en"
+        )
+    }
+    return render(
+        request,
+        "frontend/strategy/tallies.html",
+        {
+            "strategy": strategy,
+            "tally": tally,
+            "generated_at": datetime.fromisoformat(tally["generated_at"])
+            if tally.get("generated_at")
+            else None,
+            "charts": charts.tally_charts(tally, reference, titles),
+        },
+    )

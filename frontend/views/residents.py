@@ -1,0 +1,188 @@
+"""A resident's own pages: submit, follow, edit and withdraw proposals, react to others'."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from civic.errors import DomainError
+from frontend.forms import ProposalForm, ReactionForm
+from frontend.views.common import Reference, add_errors, cards_for, paginate
+from proposals.models import Proposal
+from proposals.selectors import proposal_find_visible, proposal_list_of_author
+from proposals.services import (
+    proposal_edit,
+    proposal_submit,
+    proposal_withdraw,
+    reaction_clear,
+    reaction_set,
+)
+from strategy.models import Section, Strategy
+from strategy.selectors import section_tree, strategy_list_public
+
+
+def _open_strategies() -> list[Strategy]:
+    return [s for s in strategy_list_public() if s.accepts_proposals()]
+
+
+def _form_objects(data: dict[str, Any], strategy: Strategy, reference: Reference) -> dict[str, Any]:
+    """The section, district and themes a valid form names, as objects for the service."""
+    section = None
+    if data["section"]:
+        section = Section.objects.filter(pk=int(data["section"]), strategy=strategy).first()
+    return {
+        "section": section,
+        "district": reference.district_by_slug.get(data["district"] or ""),
+        "themes": [reference.theme_by_slug[slug] for slug in data["themes"]],
+    }
+
+
+@login_required
+def proposal_submit_page(request: HttpRequest) -> HttpResponse:
+    strategies = _open_strategies()
+    if not strategies:
+        return render(request, "frontend/proposals/closed.html", status=409)
+    slug = request.POST.get("strategy") or request.GET.get("strategy")
+    strategy = next((s for s in strategies if s.slug == slug), strategies[0])
+    reference = Reference.load()
+    tree = section_tree(strategy=strategy)
+    initial = {"section": request.GET.get("section", "")}
+    if request.user.district_id:
+        initial["district"] = next(
+            (d.slug for d in reference.districts if d.pk == request.user.district_id), ""
+        )
+    form = ProposalForm(
+        request.POST or None,
+        initial=initial,
+        tree=tree,
+        districts=reference.districts,
+        themes=reference.themes,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = proposal_submit(
+                author=request.user,
+                strategy=strategy,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                **_form_objects(form.cleaned_data, strategy, reference),
+            )
+        except DomainError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Thank you. Your proposal %(code)s is waiting for a moderator.")
+                % {"code": proposal.code},
+            )
+            return redirect("frontend:my-proposals")
+    return render(
+        request,
+        "frontend/proposals/form.html",
+        {"form": form, "strategy": strategy, "strategies": strategies, "editing": None},
+        status=400 if form.errors else 200,
+    )
+
+
+def _own_proposal(request: HttpRequest, proposal_id: int) -> Proposal:
+    proposal = proposal_find_visible(user=request.user, proposal_id=proposal_id)
+    if proposal is None or proposal.author_id != request.user.pk:
+        raise Http404
+    return proposal
+
+
+@login_required
+def proposal_edit_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _own_proposal(request, proposal_id)
+    if proposal.status != Proposal.Status.CHANGES_REQUESTED:
+        messages.error(
+            request, _("A proposal can be edited only when a moderator asks for changes.")
+        )
+        return redirect("frontend:my-proposals")
+    strategy = proposal.strategy
+    reference = Reference.load()
+    initial = {
+        "section": str(proposal.section_id or ""),
+        "title": proposal.title,
+        "body": proposal.body,
+        "district": proposal.district.slug if proposal.district_id else "",
+        "themes": list(proposal.themes.values_list("slug", flat=True)),
+    }
+    form = ProposalForm(
+        request.POST or None,
+        initial=initial,
+        tree=section_tree(strategy=strategy),
+        districts=reference.districts,
+        themes=reference.themes,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal_edit(
+                proposal=proposal,
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                **_form_objects(form.cleaned_data, strategy, reference),
+            )
+        except DomainError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved. Your proposal is back in the moderators' queue."))
+            return redirect("frontend:my-proposals")
+    return render(
+        request,
+        "frontend/proposals/form.html",
+        {"form": form, "strategy": strategy, "editing": proposal},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def proposal_withdraw_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _own_proposal(request, proposal_id)
+    try:
+        proposal_withdraw(proposal=proposal, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.translated())
+    else:
+        messages.success(
+            request, _("Your proposal %(code)s is withdrawn.") % {"code": proposal.code}
+        )
+    return redirect("frontend:my-proposals")
+
+
+@login_required
+def my_proposals(request: HttpRequest) -> HttpResponse:
+    reference = Reference.load()
+    page = paginate(request, proposal_list_of_author(user=request.user))
+    return render(
+        request,
+        "frontend/proposals/mine.html",
+        {"page": page, "cards": cards_for(list(page.object_list), reference)},
+    )
+
+
+@login_required
+@require_POST
+def reaction_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Set a reaction, or clear it with an empty `kind`; then back to the proposal."""
+    proposal = proposal_find_visible(user=request.user, proposal_id=proposal_id)
+    if proposal is None:
+        raise Http404
+    form = ReactionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the five reactions."))
+        return redirect("frontend:proposal", proposal_id=proposal.pk)
+    try:
+        if form.cleaned_data["kind"]:
+            reaction_set(proposal=proposal, user=request.user, kind=form.cleaned_data["kind"])
+        else:
+            reaction_clear(proposal=proposal, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.translated())
+    return redirect("frontend:proposal", proposal_id=proposal.pk)
