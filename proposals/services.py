@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from civic.accounts import roles
 from civic.accounts.models import User
@@ -47,13 +47,15 @@ _UNSET: Any = object()
 def _check_may_submit(user: User) -> None:
     if settings.CIVIC_EMAIL_VERIFICATION and not user.email_verified:
         raise NotAllowed(
-            N_("Verify your email address before you do this."), code="email_not_verified"
+            gettext_noop("Verify your email address before you do this."), code="email_not_verified"
         )
 
 
 def _check_section(section: Section | None, strategy: Strategy) -> None:
     if section is not None and section.strategy_id != strategy.pk:
-        raise InvalidInput(N_("This section does not belong to the strategy."), field="section")
+        raise InvalidInput(
+            gettext_noop("This section does not belong to the strategy."), field="section"
+        )
 
 
 def _set_text(proposal: Proposal, *, title: str, body: str) -> None:
@@ -77,7 +79,9 @@ def proposal_submit(
     _check_may_submit(author)
     if not strategy.accepts_proposals():
         raise InvalidInput(
-            N_("This strategy is not open for proposals."), field="strategy", code="strategy_closed"
+            gettext_noop("This strategy is not open for proposals."),
+            field="strategy",
+            code="strategy_closed",
         )
     _check_section(section, strategy)
     proposal = Proposal(strategy=strategy, section=section, author=author, district=district)
@@ -118,10 +122,12 @@ def proposal_edit(
 ) -> Proposal:
     proposal = _lock(proposal)
     if proposal.author_id != actor.pk:
-        raise NotAllowed(N_("Only the author may edit a proposal."))
+        raise NotAllowed(gettext_noop("Only the author may edit a proposal."))
     if proposal.status != Status.CHANGES_REQUESTED:
         raise StateConflict(
-            N_("A proposal can be edited only while changes are requested; it is %(status)s."),
+            gettext_noop(
+                "A proposal can be edited only while changes are requested; it is %(status)s."
+            ),
             params={"status": proposal.status},
         )
     before = _snapshot(proposal)
@@ -171,10 +177,11 @@ def _snapshot(proposal: Proposal) -> dict[str, Any]:
 def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
     proposal = _lock(proposal)
     if proposal.author_id != actor.pk:
-        raise NotAllowed(N_("Only the author may withdraw a proposal."))
+        raise NotAllowed(gettext_noop("Only the author may withdraw a proposal."))
     if proposal.status not in WITHDRAWABLE:
         raise StateConflict(
-            N_("A %(status)s proposal cannot be withdrawn."), params={"status": proposal.status}
+            gettext_noop("A %(status)s proposal cannot be withdrawn."),
+            params={"status": proposal.status},
         )
     from_status = proposal.status
     proposal.status = Status.WITHDRAWN
@@ -206,23 +213,29 @@ def proposal_moderate(
     from proposals.tasks import send_decision_email
 
     if not moderator.has_perm(roles.MODERATE):
-        raise NotAllowed(N_("Only moderators decide on proposals."))
+        raise NotAllowed(gettext_noop("Only moderators decide on proposals."))
     if decision not in DECISIONS:
         raise InvalidInput(
-            N_("Unknown decision %(decision)r."), field="decision", params={"decision": decision}
+            gettext_noop("Unknown decision %(decision)r."),
+            field="decision",
+            params={"decision": decision},
         )
     note = note.strip()
     if decision == Action.REJECT:
         if reason not in ProposalEvent.Reason.values:
-            raise InvalidInput(N_("A rejection needs a reason."), field="reason")
+            raise InvalidInput(gettext_noop("A rejection needs a reason."), field="reason")
         if reason == ProposalEvent.Reason.DUPLICATE and duplicate_of is None:
-            raise InvalidInput(N_("Name the proposal this one duplicates."), field="duplicate_of")
+            raise InvalidInput(
+                gettext_noop("Name the proposal this one duplicates."), field="duplicate_of"
+            )
     elif reason:
-        raise InvalidInput(N_("Only a rejection takes a reason."), field="reason")
+        raise InvalidInput(gettext_noop("Only a rejection takes a reason."), field="reason")
     if decision == Action.REQUEST_CHANGES and not note:
-        raise InvalidInput(N_("Tell the author what to change."), field="note")
+        raise InvalidInput(gettext_noop("Tell the author what to change."), field="note")
     if duplicate_of is not None and reason != ProposalEvent.Reason.DUPLICATE:
-        raise InvalidInput(N_("duplicate_of goes with reason 'duplicate'."), field="duplicate_of")
+        raise InvalidInput(
+            gettext_noop("duplicate_of goes with reason 'duplicate'."), field="duplicate_of"
+        )
 
     # The lock makes two moderators deciding at once take turns; the second then
     # sees the first one's status and gets a conflict instead of overwriting it.
@@ -231,19 +244,21 @@ def proposal_moderate(
         duplicate_of.pk == proposal.pk or duplicate_of.strategy_id != proposal.strategy_id
     ):
         raise InvalidInput(
-            N_("A proposal can duplicate only another one of the same strategy."),
+            gettext_noop("A proposal can duplicate only another one of the same strategy."),
             field="duplicate_of",
         )
     if expected_status is not None and proposal.status != expected_status:
         raise StateConflict(
-            N_("The proposal is now %(status)s, not %(expected)s: someone decided on it first."),
+            gettext_noop(
+                "The proposal is now %(status)s, not %(expected)s: someone decided on it first."
+            ),
             code="status_changed",
             params={"status": proposal.status, "expected": expected_status},
         )
     allowed_from, to_status = DECISIONS[decision]
     if proposal.status not in allowed_from:
         raise StateConflict(
-            N_("A %(status)s proposal cannot take the decision %(decision)s."),
+            gettext_noop("A %(status)s proposal cannot take the decision %(decision)s."),
             params={"status": proposal.status, "decision": decision},
         )
 
@@ -293,13 +308,15 @@ def _check_reactable(proposal: Proposal, user: User) -> None:
         )
         row = cursor.fetchone()
     if row is None or row[0] != Status.PUBLISHED:
-        raise StateConflict(N_("Only published proposals take reactions."))
+        raise StateConflict(gettext_noop("Only published proposals take reactions."))
 
 
 @transaction.atomic
 def reaction_set(*, proposal: Proposal, user: User, kind: str) -> Reaction:
     if kind not in Reaction.Kind.values:
-        raise InvalidInput(N_("Unknown reaction %(kind)r."), field="kind", params={"kind": kind})
+        raise InvalidInput(
+            gettext_noop("Unknown reaction %(kind)r."), field="kind", params={"kind": kind}
+        )
     _check_reactable(proposal, user)
     now = timezone.now()
     # One statement, INSERT ... ON CONFLICT DO UPDATE: a second reaction replaces the

@@ -4,7 +4,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from civic.accounts import roles
 from civic.accounts.models import User
@@ -39,7 +39,9 @@ def user_register(
     )
     if User.objects.filter(email__iexact=email).exists():
         raise InvalidInput(
-            N_("An account with this email already exists."), field="email", code="email_taken"
+            gettext_noop("An account with this email already exists."),
+            field="email",
+            code="email_taken",
         )
     candidate = User(email=email, display_name=display_name)
     try:
@@ -58,7 +60,9 @@ def user_register(
     except IntegrityError as exc:
         # Two registrations of one address at once: the unique index decides.
         raise InvalidInput(
-            N_("An account with this email already exists."), field="email", code="email_taken"
+            gettext_noop("An account with this email already exists."),
+            field="email",
+            code="email_taken",
         ) from exc
     if password_hash:
         user.password = password_hash
@@ -73,18 +77,22 @@ def user_verify_email(*, token: str) -> User:
         user_id, email = email_token_read(token)
     except signing.SignatureExpired as exc:
         raise InvalidInput(
-            N_("This verification link has expired; ask for a new one."),
+            gettext_noop("This verification link has expired; ask for a new one."),
             field="token",
             code="token_expired",
         ) from exc
     except signing.BadSignature as exc:
         raise InvalidInput(
-            N_("This verification link is not valid."), field="token", code="token_invalid"
+            gettext_noop("This verification link is not valid."),
+            field="token",
+            code="token_invalid",
         ) from exc
     user = User.objects.select_for_update().filter(pk=user_id, email=email).first()
     if user is None:
         raise InvalidInput(
-            N_("This verification link is not valid."), field="token", code="token_invalid"
+            gettext_noop("This verification link is not valid."),
+            field="token",
+            code="token_invalid",
         )
     if not user.email_verified:
         user.email_verified = True
@@ -132,7 +140,9 @@ def user_set_language(*, user: User, language: str) -> User:
     """The language of the pages and of the emails sent to this person."""
     if language not in ("ru", "kk", "en"):
         raise InvalidInput(
-            N_("Unknown language %(language)r."), field="language", params={"language": language}
+            gettext_noop("Unknown language %(language)r."),
+            field="language",
+            params={"language": language},
         )
     if user.language != language:
         user.language = language
