@@ -251,8 +251,6 @@ CONTENT_SECURITY_POLICY = {
 LOGIN_URL = "frontend:login"
 LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "frontend:home"
-# Sign-in attempts per address and per account, on the pages as in the API.
-CIVIC_LOGIN_ATTEMPTS = os.environ.get("CIVIC_THROTTLE_LOGIN", "30/minute")
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
 # Bodies over 1 MiB are refused with 413 by civic.middleware before any parsing.
