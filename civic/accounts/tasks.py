@@ -2,26 +2,13 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.core.mail import send_mail
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from civic.accounts.models import User
 from civic.accounts.services import user_mark_verification_sent
 from civic.accounts.tokens import email_token_make, email_verification_url
 from civic.celery import enqueue
-
-_SUBJECT = {
-    "ru": "Подтвердите адрес электронной почты",
-    "kk": "Электрондық пошта мекенжайын растаңыз",
-    "en": "Confirm your email address",
-}
-_BODY = {
-    "ru": "Здравствуйте, {name}!\n\nЧтобы подавать предложения, подтвердите адрес: {url}\n\n"
-    "Ссылка действует три дня.",
-    "kk": "Сәлеметсіз бе, {name}!\n\nҰсыныстар жіберу үшін мекенжайды растаңыз: {url}\n\n"
-    "Сілтеме үш күн жарамды.",
-    "en": "Hello {name},\n\nTo submit proposals, confirm your address: {url}\n\n"
-    "The link is valid for three days.",
-}
 
 
 @shared_task(name="accounts.send_verification_email")
@@ -30,16 +17,17 @@ def send_verification_email(user_id: int) -> None:
     if user is None or user.email_verified:
         return
     token = email_token_make(user_id=user.pk, email=user.email)
-    language = user.language if user.language in _BODY else "ru"
+    language = user.language if user.language in ("ru", "kk", "en") else "ru"
+    context = {"name": user.display_name, "url": email_verification_url(token, language)}
     with translation.override(language):
-        send_mail(
-            subject=_SUBJECT[language],
-            message=_BODY[language].format(
-                name=user.display_name, url=email_verification_url(token, user.language)
-            ),
-            from_email=None,
-            recipient_list=[user.email],
-        )
+        subject = render_to_string("accounts/emails/verification_subject.txt", context)
+        body = render_to_string("accounts/emails/verification.txt", context)
+    send_mail(
+        subject=" ".join(subject.split()),
+        message=body.strip() + "\n",
+        from_email=None,
+        recipient_list=[user.email],
+    )
     user_mark_verification_sent(user_id=user.pk)
 
 

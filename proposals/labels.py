@@ -1,0 +1,45 @@
+"""What people read for the codes of proposals: statuses, decisions, reasons, reactions.
+
+Used by the pages and by the emails sent to authors, in the reader's language.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from proposals.models import Proposal, ProposalEvent, Reaction
+
+STATUS = {
+    Proposal.Status.PENDING: _("Pending"),
+    Proposal.Status.PUBLISHED: _("Published"),
+    Proposal.Status.REJECTED: _("Rejected"),
+    Proposal.Status.CHANGES_REQUESTED: _("Changes requested"),
+    Proposal.Status.WITHDRAWN: _("Withdrawn"),
+}
+
+ACTION = {
+    ProposalEvent.Action.SUBMIT: _("Submitted"),
+    ProposalEvent.Action.EDIT: _("Edited by the author"),
+    ProposalEvent.Action.WITHDRAW: _("Withdrawn by the author"),
+    ProposalEvent.Action.APPROVE: _("Approved"),
+    ProposalEvent.Action.REJECT: _("Rejected"),
+    ProposalEvent.Action.REQUEST_CHANGES: _("Changes requested"),
+}
+
+REASON = {
+    ProposalEvent.Reason.SPAM: _("Spam"),
+    ProposalEvent.Reason.OFFENSIVE: _("Offensive"),
+    ProposalEvent.Reason.OFF_TOPIC: _("Off topic"),
+    ProposalEvent.Reason.DUPLICATE: _("Duplicate of another proposal"),
+    ProposalEvent.Reason.PERSONAL_DATA: _("Contains personal data"),
+    ProposalEvent.Reason.NOT_A_PROPOSAL: _("Not a proposal"),
+    ProposalEvent.Reason.OTHER: _("Other"),
+}
+
+# The five reactions keep the names residents know them by (PRODUCT.md).
+REACTION = {
+    Reaction.Kind.LIKE: pgettext_lazy("reaction", "Like"),
+    Reaction.Kind.INDIFFERENT: pgettext_lazy("reaction", "I don't care"),
+    Reaction.Kind.FUNNY: pgettext_lazy("reaction", "Funny"),
+    Reaction.Kind.SYMPATHY: pgettext_lazy("reaction", "Sympathy"),
+    Reaction.Kind.OUTRAGE: pgettext_lazy("reaction", "Outrageous"),
+}
