@@ -151,8 +151,14 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 def language_switch(request: HttpRequest) -> HttpResponse:
     """Django's set_language (cookie, same page in the new language, no open redirect);
     a signed-in resident's emails follow the choice too."""
-    response = set_language(request)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+    if language not in dict(settings.LANGUAGES):
+        # set_language would take any language Django has a catalogue for (/de/ is no
+        # page of ours): send the visitor back where they were, changing nothing.
+        request.POST = request.POST.copy()
+        request.POST.pop("language", None)
+        return set_language(request)
+    response = set_language(request)
+    if request.user.is_authenticated:
         user_set_language(user=request.user, language=language)
     return response

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from civic.accounts.permissions import can_view_all
 from civic.errors import InvalidInput
 from frontend import charts
 from frontend.views.common import (
@@ -117,7 +118,9 @@ def _flatten(tree: list[dict[str, Any]], depth: int = 0) -> list[dict[str, Any]]
 @require_GET
 def proposal_list_page(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
-    filters, form = filter_context(request, reference, staff=False)
+    # Staff see every status here, as in the API, so they get the status filter and labels.
+    staff = can_view_all(request.user)
+    filters, form = filter_context(request, reference, staff=staff)
     try:
         page = paginate(request, proposal_list(user=request.user, filters=filters))
     except InvalidInput as exc:
@@ -135,6 +138,7 @@ def proposal_list_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "cards": cards_for(list(page.object_list), reference),
             "query": query_without_page(request),
+            "show_status": staff,
         },
     )
 

@@ -47,7 +47,11 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
     if not strategies:
         return render(request, "frontend/proposals/closed.html", status=409)
     slug = request.POST.get("strategy") or request.GET.get("strategy")
-    strategy = next((s for s in strategies if s.slug == slug), strategies[0])
+    strategy = next((s for s in strategies if s.slug == slug), None if slug else strategies[0])
+    if strategy is None:
+        # Never file a proposal under another strategy than the one the form named
+        # (a page left open while its strategy closed).
+        return render(request, "frontend/proposals/closed.html", {"named": slug}, status=400)
     reference = Reference.load()
     tree = section_tree(strategy=strategy)
     initial = {"section": request.GET.get("section", "")}

@@ -28,8 +28,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium():
+    """A browser per test, not per session: Playwright's sync API runs what follows its
+    start in another greenlet, where Django opens new connection objects. Kept to the
+    test's own body, the database set-up and flush around it stay on the connections
+    that carry the serialized migration data (themes, districts, roles)."""
     if not Path(CHROMIUM).exists():
         reason = f"needs Chromium at {CHROMIUM} (apt-get install chromium, as .ci/run does)"
         if os.environ.get("CIVIC_REQUIRE_BROWSER"):
@@ -58,9 +62,7 @@ class Visitor:
         self.problems: list[str] = []
         self.page.on(
             "console",
-            lambda message: self.problems.append(message.text)
-            if message.type == "error"
-            else None,
+            lambda message: self.problems.append(message.text) if message.type == "error" else None,
         )
         self.page.on("pageerror", lambda error: self.problems.append(str(error)))
         self.page.on(

@@ -148,7 +148,9 @@ def test_a_resident_without_javascript_can_still_submit(chromium, live_server):
     page.wait_for_url("**/kk/")
     page.goto("/ru/proposals/new/?strategy=almaty-2050")
     page.fill("#id_title", "Больше скамеек в сквере")
-    page.fill("#id_body", "Поставить скамейки вдоль аллей сквера, чтобы пожилым было где отдохнуть.")
+    page.fill(
+        "#id_body", "Поставить скамейки вдоль аллей сквера, чтобы пожилым было где отдохнуть."
+    )
     page.click("main form.proposal-form button[type=submit]")
     page.wait_for_url("**/ru/me/proposals/")
     assert Proposal.objects.filter(title="Больше скамеек в сквере", status="pending").exists()
