@@ -112,7 +112,9 @@ class ProposalForm(forms.Form):
         self.fields["themes"].choices = theme_choices(themes)
 
 
-class DecisionForm(forms.Form):
+class _DecisionFields(forms.Form):
+    """What every moderation decision asks: the decision, a reason, a note."""
+
     decision = forms.ChoiceField(
         label=_("Decision"),
         widget=forms.RadioSelect,
@@ -134,6 +136,11 @@ class DecisionForm(forms.Form):
         help_text=_("Required when you ask for changes."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class DecisionForm(_DecisionFields):
+    """A decision on one proposal, which may also set its themes or name its original."""
+
     themes = forms.MultipleChoiceField(
         label=_("Themes"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -141,34 +148,20 @@ class DecisionForm(forms.Form):
         label=_("Duplicate of (code, e.g. ALA2050-000123)"), required=False, max_length=40
     )
     expected_status = forms.CharField(widget=forms.HiddenInput, required=False)
+    field_order = ["decision", "themes", "reason", "duplicate_of", "note"]
 
     def __init__(self, *args: Any, themes: list[Theme], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["themes"].choices = theme_choices(themes)
 
 
-class BulkDecisionForm(forms.Form):
+class BulkDecisionForm(_DecisionFields):
     """One decision for every ticked proposal of the queue; themes stay as they are."""
 
-    decision = forms.ChoiceField(
-        label=_("Decision for the selected proposals"),
-        choices=[
-            (ProposalEvent.Action.APPROVE, _("Approve and publish")),
-            (ProposalEvent.Action.REQUEST_CHANGES, _("Ask the authors for changes")),
-            (ProposalEvent.Action.REJECT, _("Reject")),
-        ],
-    )
-    reason = forms.ChoiceField(
-        label=_("Reason for a rejection"),
-        required=False,
-        choices=[("", "—"), *labels.REASON.items()],
-    )
-    note = forms.CharField(
-        label=_("Note to the authors"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].label = _("Decision for the selected proposals")
+        self.fields["note"].label = _("Note to the authors")
 
 
 class ReactionForm(forms.Form):

@@ -213,3 +213,27 @@ def duplicate_candidates(*, user: User, proposal: Proposal, q: str) -> list[Prop
         user=user, filters={"strategy": proposal.strategy.slug, "q": q[:200]}
     ).exclude(pk=proposal.pk)
     return list(queryset[:10])
+
+
+def proposal_find_by_code(*, user: User, code: str) -> Proposal | None:
+    """A proposal this user may see, by its code (ALA2050-000123) or its bare id."""
+    code = code.strip()
+    visible = proposal_visible_to(user)
+    match = visible.filter(code__iexact=code).first()
+    if match is None and code.isdigit():
+        match = visible.filter(pk=int(code)).first()
+    return match
+
+
+def proposals_by_ids(*, user: User, ids: Sequence[int]) -> list[Proposal]:
+    """The proposals of `ids` this user may see, oldest first."""
+    return list(proposal_visible_to(user).filter(pk__in=ids).order_by("created_at", "id"))
+
+
+def reaction_of(*, user: User, proposal: Proposal) -> str | None:
+    """The kind of this user's reaction to the proposal, if any."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Reaction.objects.filter(proposal=proposal, user=user).values_list("kind", flat=True).first()
+    )

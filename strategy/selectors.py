@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,3 +39,15 @@ def theme_list() -> QuerySet[Theme]:
 
 def district_list() -> QuerySet[District]:
     return District.objects.all()
+
+
+def sections_by_id(ids: Iterable[int]) -> dict[int, Section]:
+    """Sections with their codes and titles, by id, from one query."""
+    ids = {pk for pk in ids if pk}
+    if not ids:
+        return {}
+    return Section.objects.only("id", "code", "title_ru", "title_kk", "title_en").in_bulk(ids)
+
+
+def section_of_strategy(*, strategy: Strategy, section_id: int) -> Section | None:
+    return Section.objects.filter(pk=section_id, strategy=strategy).first()

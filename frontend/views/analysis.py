@@ -2,54 +2,46 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from civic.accounts import roles
-from civic.errors import InvalidInput
 from frontend import charts, labels
 from frontend.views.common import (
     Reference,
-    cards_for,
-    error_messages,
-    paginate,
-    query_without_page,
+    render_filtered,
 )
 from frontend.views.moderation import permission_required
 from frontend.views.public import filter_context
+from proposals.models import Proposal
 from proposals.selectors import proposal_counts, proposal_list
-from strategy.models import Section
+from strategy.selectors import sections_by_id
 
 
 @permission_required(roles.VIEW_ALL)
 def workspace(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
     filters, form = filter_context(request, reference, staff=True)
-    context: dict[str, Any] = {"form": form}
-    try:
-        queryset = proposal_list(user=request.user, filters=filters)
-        page = paginate(request, queryset)
-    except InvalidInput as exc:
-        context.update(filter_errors=error_messages(exc), cards=[])
-        return render(request, "frontend/analysis/workspace.html", context, status=400)
-    counts = proposal_counts(queryset=queryset)
-    context.update(
-        page=page,
-        cards=cards_for(list(page.object_list), reference),
-        query=query_without_page(request),
-        counts=_count_charts(counts, reference),
-        total=sum(counts["status"].values()),
+
+    def counts(queryset: QuerySet[Proposal]) -> dict[str, Any]:
+        by = proposal_counts(queryset=queryset)
+        return {"counts": _count_charts(by, reference), "total": sum(by["status"].values())}
+
+    return render_filtered(
+        request,
+        "frontend/analysis/workspace.html",
+        form,
+        reference,
+        lambda: proposal_list(user=request.user, filters=filters),
+        more=counts,
     )
-    return render(request, "frontend/analysis/workspace.html", context)
 
 
 def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> list[charts.Chart]:
     from django.utils.translation import gettext as _
 
     section_ids = [pk for pk in counts["section"] if pk]
-    sections = Section.objects.only("id", "code", "title_ru", "title_kk", "title_en").in_bulk(
-        section_ids
-    )
+    sections = sections_by_id(section_ids)
     by_section = sorted(
         counts["section"].items(),
         key=lambda item: (

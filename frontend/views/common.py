@@ -1,18 +1,19 @@
 """What every page needs: reference data, pagination, and proposals made ready to show."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, QueryDict
-from django.utils.translation import gettext as _
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
 
-from civic.errors import DomainError
+from civic.errors import DomainError, InvalidInput
 from proposals.models import Proposal, Reaction
 from proposals.selectors import reaction_counts_for
 from strategy.models import District, Section, Theme
-from strategy.selectors import district_list, theme_list
+from strategy.selectors import district_list, sections_by_id, theme_list
 
 PAGE_SIZE = 20
 
@@ -59,12 +60,7 @@ class Card:
 def cards_for(proposals: list[Proposal], reference: Reference) -> list[Card]:
     """Two more queries for any number of proposals: their sections and reaction counts."""
     counts = reaction_counts_for(proposals)
-    section_ids = {p.section_id for p in proposals if p.section_id}
-    sections = (
-        Section.objects.only("id", "code", "title_ru", "title_kk", "title_en").in_bulk(section_ids)
-        if section_ids
-        else {}
-    )
+    sections = sections_by_id(p.section_id for p in proposals)
     return [
         Card(
             proposal=p,
@@ -106,5 +102,38 @@ def add_errors(form: Any, exc: DomainError) -> None:
             form.add_error(name if name in form.fields else None, message)
 
 
-def not_found_message() -> str:
-    return _("This page does not exist, or it is not public.")
+def render_filtered(
+    request: HttpRequest,
+    template: str,
+    form: dict[str, Any],
+    reference: Reference,
+    select: Callable[[], QuerySet[Proposal]],
+    more: Callable[[QuerySet[Proposal]], dict[str, Any]] | None = None,
+    **context: Any,
+) -> HttpResponse:
+    """A page of the proposals `select` returns, or a 400 page naming each bad filter.
+
+    `more` adds to the context what a page derives from the whole filtered set.
+    """
+    try:
+        queryset = select()
+        page = paginate(request, queryset)
+    except InvalidInput as exc:
+        return render(
+            request,
+            template,
+            {"form": form, "filter_errors": error_messages(exc), "cards": []},
+            status=400,
+        )
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "cards": cards_for(list(page.object_list), reference),
+            "query": query_without_page(request),
+            **(more(queryset) if more else {}),
+            **context,
+        },
+    )

@@ -19,9 +19,8 @@ from frontend.views.common import (
     Reference,
     add_errors,
     cards_for,
-    error_messages,
     paginate,
-    query_without_page,
+    render_filtered,
 )
 from frontend.views.public import filter_context
 from proposals.models import Proposal
@@ -29,9 +28,10 @@ from proposals.selectors import (
     decision_history,
     duplicate_candidates,
     moderation_queue,
-    proposal_find_visible,
+    proposal_find_by_code,
     proposal_get_visible,
     proposal_history,
+    proposals_by_ids,
 )
 from proposals.services import proposal_moderate
 
@@ -57,25 +57,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
     filters, form = filter_context(request, reference, staff=False)
     form["queue"] = True
-    try:
-        page = paginate(request, moderation_queue(user=request.user, filters=filters))
-    except InvalidInput as exc:
-        return render(
-            request,
-            "frontend/moderation/queue.html",
-            {"form": form, "filter_errors": error_messages(exc), "cards": []},
-            status=400,
-        )
-    return render(
+    return render_filtered(
         request,
         "frontend/moderation/queue.html",
-        {
-            "form": form,
-            "page": page,
-            "cards": cards_for(list(page.object_list), reference),
-            "query": query_without_page(request),
-            "bulk_form": BulkDecisionForm(),
-        },
+        form,
+        reference,
+        lambda: moderation_queue(user=request.user, filters=filters),
+        bulk_form=BulkDecisionForm(),
     )
 
 
@@ -151,9 +139,7 @@ def _proposal_by_code(request: HttpRequest, code: str) -> Proposal | None:
     code = code.strip()
     if not code:
         return None
-    match = Proposal.objects.filter(code__iexact=code).only("id", "strategy_id").first()
-    if match is None and code.isdigit():
-        match = proposal_find_visible(user=request.user, proposal_id=int(code))
+    match = proposal_find_by_code(user=request.user, code=code)
     if match is None:
         raise InvalidInput(
             _("No proposal has the code %(code)s.") % {"code": code}, field="duplicate_of"
@@ -177,7 +163,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     done: list[str] = []
     failed: list[str] = []
-    for proposal in Proposal.objects.filter(pk__in=ids).order_by("created_at", "id"):
+    for proposal in proposals_by_ids(user=request.user, ids=ids):
         try:
             proposal_moderate(
                 proposal=proposal,

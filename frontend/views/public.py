@@ -8,23 +8,26 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from civic.accounts.permissions import can_view_all
-from civic.errors import InvalidInput
 from frontend import charts
 from frontend.views.common import (
     Reference,
     cards_for,
-    error_messages,
-    paginate,
-    query_without_page,
+    render_filtered,
 )
-from proposals.models import Proposal, Reaction
+from proposals.models import Proposal
 from proposals.selectors import (
     proposal_get_visible,
     proposal_list,
+    reaction_of,
     tally_data,
 )
-from strategy.models import Section, Strategy
-from strategy.selectors import section_tree, strategy_get_public, strategy_list_public
+from strategy.models import Strategy
+from strategy.selectors import (
+    section_tree,
+    sections_by_id,
+    strategy_get_public,
+    strategy_list_public,
+)
 
 FILTER_KEYS = (
     "strategy",
@@ -121,25 +124,13 @@ def proposal_list_page(request: HttpRequest) -> HttpResponse:
     # Staff see every status here, as in the API, so they get the status filter and labels.
     staff = can_view_all(request.user)
     filters, form = filter_context(request, reference, staff=staff)
-    try:
-        page = paginate(request, proposal_list(user=request.user, filters=filters))
-    except InvalidInput as exc:
-        return render(
-            request,
-            "frontend/proposals/list.html",
-            {"form": form, "filter_errors": error_messages(exc), "cards": []},
-            status=400,
-        )
-    return render(
+    return render_filtered(
         request,
         "frontend/proposals/list.html",
-        {
-            "form": form,
-            "page": page,
-            "cards": cards_for(list(page.object_list), reference),
-            "query": query_without_page(request),
-            "show_status": staff,
-        },
+        form,
+        reference,
+        lambda: proposal_list(user=request.user, filters=filters),
+        show_status=staff,
     )
 
 
@@ -150,13 +141,7 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
         raise Http404
     reference = Reference.load()
     card = cards_for([proposal], reference)[0]
-    mine = None
-    if request.user.is_authenticated:
-        mine = (
-            Reaction.objects.filter(proposal=proposal, user=request.user)
-            .values_list("kind", flat=True)
-            .first()
-        )
+    mine = reaction_of(user=request.user, proposal=proposal)
     return render(
         request,
         "frontend/proposals/detail.html",
@@ -171,9 +156,9 @@ def tallies(request: HttpRequest, slug: str) -> HttpResponse:
     reference = Reference.load()
     titles = {
         section.pk: section.title
-        for section in Section.objects.filter(strategy=strategy).only(
-            "id", "title_ru", "title_kk", "title_en"
-        )
+        for section in sections_by_id(
+            row["section"] for row in tally.get("by_section", [])
+        ).values()
     }
     return render(
         request,

@@ -21,8 +21,8 @@ from proposals.services import (
     reaction_clear,
     reaction_set,
 )
-from strategy.models import Section, Strategy
-from strategy.selectors import section_tree, strategy_list_public
+from strategy.models import Strategy
+from strategy.selectors import section_of_strategy, section_tree, strategy_list_public
 
 
 def _open_strategies() -> list[Strategy]:
@@ -33,7 +33,7 @@ def _form_objects(data: dict[str, Any], strategy: Strategy, reference: Reference
     """The section, district and themes a valid form names, as objects for the service."""
     section = None
     if data["section"]:
-        section = Section.objects.filter(pk=int(data["section"]), strategy=strategy).first()
+        section = section_of_strategy(strategy=strategy, section_id=int(data["section"]))
     return {
         "section": section,
         "district": reference.district_by_slug.get(data["district"] or ""),
