@@ -36,10 +36,11 @@ class DomainError(Exception):
         if code:
             self.code = code
 
-    def translated(self) -> str:
-        """The message in the active language, for the web pages."""
+    def translated(self, **readable: Any) -> str:
+        """The message in the active language, for the web pages; `readable` replaces
+        params (a status code, say) with what a reader calls them."""
         text = gettext(self.template)
-        return text % self.params if self.params else text
+        return text % {**self.params, **readable} if self.params else text
 
 
 class InvalidInput(DomainError):

@@ -262,6 +262,7 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("kk", "Қазақша"), ("en", "English")]
 # One catalogue for the pages and for the messages of services they show.
 LOCALE_PATHS = [BASE_DIR / "frontend" / "locale"]
+FORMAT_MODULE_PATH = ["frontend.formats"]
 LANGUAGE_COOKIE_NAME = "civic_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"

@@ -4,10 +4,19 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from frontend import labels
-from proposals.models import BODY_MAX, BODY_MIN, TITLE_MAX, TITLE_MIN, ProposalEvent, Reaction
+from proposals.models import (
+    BODY_MAX,
+    BODY_MIN,
+    TITLE_MAX,
+    TITLE_MIN,
+    Proposal,
+    ProposalEvent,
+    Reaction,
+)
 from strategy.models import District, Theme
 
 NBSP = "\u00a0"
@@ -80,7 +89,6 @@ class ProposalForm(forms.Form):
     title = forms.CharField(
         label=_("Title"),
         strip=False,
-        help_text=_("From %(min)d to %(max)d characters.") % {"min": TITLE_MIN, "max": TITLE_MAX},
         widget=forms.TextInput(
             attrs={"maxlength": TITLE_MAX, "data-counter": "", "data-min": TITLE_MIN}
         ),
@@ -88,7 +96,6 @@ class ProposalForm(forms.Form):
     body = forms.CharField(
         label=_("Your proposal"),
         strip=False,
-        help_text=_("From %(min)d to %(max)d characters.") % {"min": BODY_MIN, "max": BODY_MAX},
         widget=forms.Textarea(
             attrs={"maxlength": BODY_MAX, "rows": 10, "data-counter": "", "data-min": BODY_MIN}
         ),
@@ -107,6 +114,10 @@ class ProposalForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # Formatted here, in the visitor's language, not once at import.
+        limits = gettext("From %(min)d to %(max)d characters.")
+        self.fields["title"].help_text = limits % {"min": TITLE_MIN, "max": TITLE_MAX}
+        self.fields["body"].help_text = limits % {"min": BODY_MIN, "max": BODY_MAX}
         self.fields["section"].choices = section_choices(tree)
         self.fields["district"].choices = district_choices(districts)
         self.fields["themes"].choices = theme_choices(themes)
@@ -147,12 +158,20 @@ class DecisionForm(_DecisionFields):
     duplicate_of = forms.CharField(
         label=_("Duplicate of (code, e.g. ALA2050-000123)"), required=False, max_length=40
     )
-    expected_status = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The status the moderator saw: a decision taken meanwhile by someone else is a
+    # conflict, not something to overwrite.
+    expected_status = forms.ChoiceField(
+        widget=forms.HiddenInput, required=False, choices=[("", ""), *Proposal.Status.choices]
+    )
     field_order = ["decision", "themes", "reason", "duplicate_of", "note"]
 
-    def __init__(self, *args: Any, themes: list[Theme], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, themes: list[Theme], decisions: list[str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["themes"].choices = theme_choices(themes)
+        field = self.fields["decision"]
+        field.choices = [(code, label) for code, label in field.choices if code in decisions]
 
 
 class BulkDecisionForm(_DecisionFields):
@@ -160,8 +179,13 @@ class BulkDecisionForm(_DecisionFields):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["decision"].label = _("Decision for the selected proposals")
+        decision = self.fields["decision"]
+        decision.label = _("Decision for the selected proposals")
+        decision.widget = forms.Select(choices=decision.choices)
         self.fields["note"].label = _("Note to the authors")
+        # A duplicate names its original, which differs for every proposal.
+        reason = self.fields["reason"]
+        reason.choices = [c for c in reason.choices if c[0] != ProposalEvent.Reason.DUPLICATE]
 
 
 class ReactionForm(forms.Form):

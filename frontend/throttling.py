@@ -1,22 +1,37 @@
-"""Sign-in attempts counted per client address, in the same budget as the API's token login."""
+"""The API's rate limits, applied to the pages' forms that do the same things.
+
+Each scope counts in the same cache entries as the API's ScopedRateThrottle (by account
+when signed in, else by client address), so a client cannot double its budget by
+switching between the two.
+"""
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.shortcuts import render
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class LoginThrottle(SimpleRateThrottle):
-    # The API's scope: a client cannot double its guesses by switching between the two.
-    scope = "login"
+class PageThrottle(SimpleRateThrottle):
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
 
     def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        user = getattr(request, "user", None)
+        ident = user.pk if user is not None and user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-def login_allowed(request: HttpRequest) -> tuple[bool, int]:
-    """(allowed, seconds to wait) for one more sign-in attempt from this client."""
-    throttle = LoginThrottle()
+def throttle_wait(request: HttpRequest, scope: str) -> int:
+    """0 if one more `scope` action is allowed now, else the seconds to wait."""
+    throttle = PageThrottle(scope)
     if throttle.allow_request(request, None):
-        return True, 0
-    return False, int(throttle.wait() or 1)
+        return 0
+    return max(1, int(throttle.wait() or 1))
+
+
+def throttled_page(request: HttpRequest, wait: int) -> Any:
+    response = render(request, "frontend/throttled.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response

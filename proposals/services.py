@@ -41,6 +41,20 @@ DECISIONS: dict[str, tuple[tuple[str, ...], str]] = {
     Action.REQUEST_CHANGES: ((Status.PENDING,), Status.CHANGES_REQUESTED),
 }
 WITHDRAWABLE = (Status.PENDING, Status.CHANGES_REQUESTED)
+EDITABLE = (Status.CHANGES_REQUESTED,)
+
+
+def decisions_allowed(status: str) -> list[str]:
+    """The decisions a moderator may take on a proposal in this status."""
+    return [decision for decision, (starts, _) in DECISIONS.items() if status in starts]
+
+
+def may_withdraw(proposal: Proposal) -> bool:
+    return proposal.status in WITHDRAWABLE
+
+
+def may_edit(proposal: Proposal) -> bool:
+    return proposal.status in EDITABLE
 _UNSET: Any = object()
 
 
@@ -123,7 +137,7 @@ def proposal_edit(
     proposal = _lock(proposal)
     if proposal.author_id != actor.pk:
         raise NotAllowed(gettext_noop("Only the author may edit a proposal."))
-    if proposal.status != Status.CHANGES_REQUESTED:
+    if not may_edit(proposal):
         raise StateConflict(
             gettext_noop(
                 "A proposal can be edited only while changes are requested; it is %(status)s."
@@ -178,7 +192,7 @@ def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
     proposal = _lock(proposal)
     if proposal.author_id != actor.pk:
         raise NotAllowed(gettext_noop("Only the author may withdraw a proposal."))
-    if proposal.status not in WITHDRAWABLE:
+    if not may_withdraw(proposal):
         raise StateConflict(
             gettext_noop("A %(status)s proposal cannot be withdrawn."),
             params={"status": proposal.status},
@@ -255,8 +269,8 @@ def proposal_moderate(
             code="status_changed",
             params={"status": proposal.status, "expected": expected_status},
         )
-    allowed_from, to_status = DECISIONS[decision]
-    if proposal.status not in allowed_from:
+    _, to_status = DECISIONS[decision]
+    if decision not in decisions_allowed(proposal.status):
         raise StateConflict(
             gettext_noop("A %(status)s proposal cannot take the decision %(decision)s."),
             params={"status": proposal.status, "decision": decision},

@@ -49,6 +49,9 @@ class VerifyEmailApi(APIView):
 
 class ResendVerificationApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
+    # Each call mails the account's address: counted with registrations.
+    throttle_scope = "register"
+    throttle_classes = [ScopedRateThrottle]
 
     @extend_schema(request=None, responses={202: None})
     def post(self, request: Request) -> Response:

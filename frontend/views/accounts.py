@@ -21,8 +21,8 @@ from civic.accounts.services import (
 )
 from civic.errors import InvalidInput
 from frontend.forms import LoginForm, SignupForm
-from frontend.throttling import login_allowed
-from frontend.views.common import add_errors
+from frontend.throttling import throttle_wait, throttled_page
+from frontend.views.common import add_errors, refusal
 from strategy.selectors import district_list
 
 
@@ -31,6 +31,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("frontend:my-proposals")
     districts = list(district_list())
     form = SignupForm(request.POST or None, districts=districts)
+    if request.method == "POST" and (wait := throttle_wait(request, "register")):
+        return throttled_page(request, wait)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -61,7 +63,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "frontend/accounts/verify_email.html",
-            {"error": exc.translated(), "expired": exc.code == "token_expired"},
+            {"error": refusal(exc), "expired": exc.code == "token_expired"},
             status=400,
         )
     return render(request, "frontend/accounts/verify_email.html", {"verified_user": user})
@@ -70,6 +72,8 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def resend_verification(request: HttpRequest) -> HttpResponse:
+    if wait := throttle_wait(request, "register"):
+        return throttled_page(request, wait)
     user_resend_verification(user=request.user)
     messages.success(request, _("We have sent the link again. Check your inbox."))
     return redirect("frontend:my-proposals")
@@ -83,8 +87,8 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        allowed, wait = login_allowed(request)
-        if not allowed:
+        wait = throttle_wait(request, "login")
+        if wait:
             response = render(
                 request,
                 "frontend/accounts/login.html",
@@ -121,8 +125,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # One budget with sign-in: asking for reset mails is guessing at accounts too.
-        allowed, wait = login_allowed(request)
-        if not allowed:
+        wait = throttle_wait(request, "login")
+        if wait:
             response = render(
                 request,
                 self.template_name,

@@ -10,8 +10,10 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from civic.errors import DomainError, InvalidInput
+from frontend import labels
 from proposals.models import Proposal, Reaction
 from proposals.selectors import reaction_counts_for
+from proposals.services import decisions_allowed, may_edit, may_withdraw
 from strategy.models import District, Section, Theme
 from strategy.selectors import district_list, sections_by_id, theme_list
 
@@ -53,6 +55,18 @@ class Card:
         return sum(self.reactions.values())
 
     @property
+    def may_edit(self) -> bool:
+        return may_edit(self.proposal)
+
+    @property
+    def may_withdraw(self) -> bool:
+        return may_withdraw(self.proposal)
+
+    @property
+    def decisions(self) -> list[str]:
+        return decisions_allowed(self.proposal.status)
+
+    @property
     def reaction_list(self) -> list[tuple[str, int]]:
         return [(kind, self.reactions.get(kind, 0)) for kind in Reaction.Kind.values]
 
@@ -89,11 +103,24 @@ def query_without_page(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+def refusal(exc: DomainError) -> str:
+    """A service's refusal in the visitor's language, statuses and decisions by name."""
+    readable = {}
+    for key in ("status", "expected"):
+        if key in exc.params:
+            readable[key] = str(labels.STATUS.get(exc.params[key], exc.params[key]))
+    if "decision" in exc.params:
+        readable["decision"] = str(
+            labels.ACTION.get(exc.params["decision"], exc.params["decision"])
+        )
+    return exc.translated(**readable)
+
+
 def error_messages(exc: DomainError) -> dict[str | None, list[str]]:
     """A service's refusal, in the visitor's language, by the form field it names."""
     if exc.errors:
         return {name: [str(m) for m in messages] for name, messages in exc.errors.items()}
-    return {exc.field: [exc.translated()]}
+    return {exc.field: [refusal(exc)]}
 
 
 def add_errors(form: Any, exc: DomainError) -> None:

@@ -19,7 +19,9 @@ from frontend.views.common import (
     Reference,
     add_errors,
     cards_for,
+    error_messages,
     paginate,
+    refusal,
     render_filtered,
 )
 from frontend.views.public import filter_context
@@ -33,7 +35,7 @@ from proposals.selectors import (
     proposal_history,
     proposals_by_ids,
 )
-from proposals.services import proposal_moderate
+from proposals.services import decisions_allowed, proposal_moderate
 
 
 def permission_required(perm: str) -> Callable[..., Any]:
@@ -74,10 +76,15 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
         raise Http404
     reference = Reference.load()
     chosen_themes = [t.slug for t in proposal.themes.all()]
+    card = cards_for([proposal], reference)[0]
+    # The choices the moderator was offered: those of the status they saw, so that a
+    # decision someone else took meanwhile reaches the service and reads as a conflict.
+    seen = request.POST.get("expected_status") or proposal.status
     form = DecisionForm(
         request.POST or None,
         initial={"themes": chosen_themes, "expected_status": proposal.status},
         themes=reference.themes,
+        decisions=decisions_allowed(seen),
     )
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -114,16 +121,23 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
     elif form.errors:
         status = 400
     dup_query = request.GET.get("dup_q", "")
+    try:
+        candidates = duplicate_candidates(user=request.user, proposal=proposal, q=dup_query)
+        dup_error = ""
+    except InvalidInput as exc:
+        messages_ = [m for found in error_messages(exc).values() for m in found]
+        candidates, dup_error, status = [], " ".join(messages_), 400
     return render(
         request,
         "frontend/moderation/decide.html",
         {
             "proposal": proposal,
-            "card": cards_for([proposal], reference)[0],
+            "card": card,
             "form": form,
             "history": list(proposal_history(proposal=proposal)),
             "dup_query": dup_query,
-            "candidates": duplicate_candidates(user=request.user, proposal=proposal, q=dup_query),
+            "candidates": candidates,
+            "dup_error": dup_error,
         },
         status=status,
     )
@@ -174,7 +188,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 expected_status=Proposal.Status.PENDING,
             )
         except DomainError as exc:
-            failed.append(f"{proposal.code}: {exc.translated()}")
+            failed.append(f"{proposal.code}: {refusal(exc)}")
             # One message is enough when the form itself is wrong for every proposal.
             if isinstance(exc, InvalidInput):
                 break

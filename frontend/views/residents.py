@@ -11,10 +11,12 @@ from django.views.decorators.http import require_POST
 
 from civic.errors import DomainError
 from frontend.forms import ProposalForm, ReactionForm
-from frontend.views.common import Reference, add_errors, cards_for, paginate
+from frontend.throttling import throttle_wait, throttled_page
+from frontend.views.common import Reference, add_errors, cards_for, paginate, refusal
 from proposals.models import Proposal
 from proposals.selectors import proposal_find_visible, proposal_list_of_author
 from proposals.services import (
+    may_edit,
     proposal_edit,
     proposal_submit,
     proposal_withdraw,
@@ -66,6 +68,8 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
         districts=reference.districts,
         themes=reference.themes,
     )
+    if request.method == "POST" and (wait := throttle_wait(request, "submit")):
+        return throttled_page(request, wait)
     if request.method == "POST" and form.is_valid():
         try:
             proposal = proposal_submit(
@@ -102,7 +106,7 @@ def _own_proposal(request: HttpRequest, proposal_id: int) -> Proposal:
 @login_required
 def proposal_edit_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = _own_proposal(request, proposal_id)
-    if proposal.status != Proposal.Status.CHANGES_REQUESTED:
+    if not may_edit(proposal):
         messages.error(
             request, _("A proposal can be edited only when a moderator asks for changes.")
         )
@@ -152,7 +156,7 @@ def proposal_withdraw_page(request: HttpRequest, proposal_id: int) -> HttpRespon
     try:
         proposal_withdraw(proposal=proposal, actor=request.user)
     except DomainError as exc:
-        messages.error(request, exc.translated())
+        messages.error(request, refusal(exc))
     else:
         messages.success(
             request, _("Your proposal %(code)s is withdrawn.") % {"code": proposal.code}
@@ -178,6 +182,8 @@ def reaction_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = proposal_find_visible(user=request.user, proposal_id=proposal_id)
     if proposal is None:
         raise Http404
+    if wait := throttle_wait(request, "react"):
+        return throttled_page(request, wait)
     form = ReactionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one of the five reactions."))
@@ -188,5 +194,5 @@ def reaction_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
         else:
             reaction_clear(proposal=proposal, user=request.user)
     except DomainError as exc:
-        messages.error(request, exc.translated())
+        messages.error(request, refusal(exc))
     return redirect("frontend:proposal", proposal_id=proposal.pk)

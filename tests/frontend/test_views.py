@@ -13,7 +13,7 @@ from django.utils import translation
 from civic.accounts.models import User
 from civic.accounts.services import role_grant
 from frontend.templatetags.civic import filter_label
-from frontend.throttling import LoginThrottle
+from frontend.throttling import PageThrottle
 from proposals.models import Proposal, ProposalEvent, Reaction
 from proposals.services import proposal_moderate, proposal_submit, reaction_set
 from strategy.models import District, Strategy, Theme
@@ -1247,7 +1247,7 @@ def test_a_wrong_password_is_a_400(client, resident):
 
 
 def test_too_many_sign_ins_are_refused_with_retry_after(client, resident, monkeypatch):
-    monkeypatch.setattr(LoginThrottle, "THROTTLE_RATES", {"login": "3/minute"})
+    monkeypatch.setattr(PageThrottle, "THROTTLE_RATES", {"login": "3/minute"})
     for _ in range(3):
         response = client.post("/ru/login/", {"username": resident.email, "password": "wrong"})
         assert response.status_code == 400
@@ -1264,7 +1264,7 @@ def test_too_many_sign_ins_are_refused_with_retry_after(client, resident, monkey
 def test_password_reset_requests_share_the_sign_in_budget(
     client, resident, monkeypatch, mailoutbox
 ):
-    monkeypatch.setattr(LoginThrottle, "THROTTLE_RATES", {"login": "3/minute"})
+    monkeypatch.setattr(PageThrottle, "THROTTLE_RATES", {"login": "3/minute"})
     for _ in range(3):
         client.post("/ru/login/", {"username": resident.email, "password": "wrong"})
     response = client.post("/ru/password-reset/", {"email": resident.email})

@@ -33,6 +33,11 @@
     update();
   });
 
+  // Controls that only work with a script are shown only when it runs.
+  document.querySelectorAll("[data-needs-script]").forEach(function (element) {
+    element.hidden = false;
+  });
+
   // "Select all" in the moderation queue.
   document.querySelectorAll("[data-select-all]").forEach(function (box) {
     var name = box.getAttribute("data-select-all");
