@@ -9,9 +9,9 @@ from civic.accounts import roles
 from frontend import charts, labels
 from frontend.views.common import (
     Reference,
+    permission_required,
     render_filtered,
 )
-from frontend.views.moderation import permission_required
 from frontend.views.public import filter_context
 from proposals.models import Proposal
 from proposals.selectors import proposal_counts, proposal_list

@@ -1,12 +1,6 @@
 """The moderators' pages: the queue, one proposal's decision, decisions in bulk, the history."""
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,6 +15,7 @@ from frontend.views.common import (
     cards_for,
     error_messages,
     paginate,
+    permission_required,
     refusal,
     render_filtered,
 )
@@ -36,22 +31,6 @@ from proposals.selectors import (
     proposals_by_ids,
 )
 from proposals.services import decisions_allowed, proposal_moderate
-
-
-def permission_required(perm: str) -> Callable[..., Any]:
-    """Signed-in visitors without `perm` get a 403 page; others are sent to sign in."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_perm(perm):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 @permission_required(roles.MODERATE)
