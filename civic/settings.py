@@ -161,6 +161,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CIVIC_TASK_SOFT_TIME_LIMIT", "600"))
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+# Reports of a million proposals take minutes: they have their own, longer limit.
+CIVIC_REPORT_TIME_LIMIT = int(os.environ.get("CIVIC_REPORT_TIME_LIMIT", "3600"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish that cannot reach the broker fails fast; the intent is already in the
 # database and the beat sweepers redo it, so a request never waits on Redis.
@@ -168,7 +170,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the hard time limit of the longest task, so an acked-late task
     # that is still running is never handed to a second worker.
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 2,
+    "visibility_timeout": max(CELERY_TASK_TIME_LIMIT, CIVIC_REPORT_TIME_LIMIT + 60) * 2,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
 }
@@ -186,6 +188,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "report-sweep": {
+        "task": "proposals.report_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "report-expire": {
+        "task": "proposals.report_expire",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
     "decision-email-sweep": {
         "task": "proposals.decision_email_sweep",
         "schedule": 60.0,
@@ -200,6 +212,15 @@ CIVIC_TALLY_COALESCE_SECONDS = float(os.environ.get("CIVIC_TALLY_COALESCE_SECOND
 CIVIC_TALLY_LOCAL_SECONDS = float(os.environ.get("CIVIC_TALLY_LOCAL_SECONDS", "1"))
 # A snapshot older than this is rebuilt by the sweeper even if nothing marked it dirty.
 CIVIC_TALLY_MAX_AGE_SECONDS = int(os.environ.get("CIVIC_TALLY_MAX_AGE_SECONDS", "3600"))
+
+# A queued report nobody started for this long is sent to the workers again (a lost
+# message); a running one past its time limit is retried up to this many times, then failed.
+CIVIC_REPORT_REQUEUE_SECONDS = int(os.environ.get("CIVIC_REPORT_REQUEUE_SECONDS", "300"))
+CIVIC_REPORT_MAX_ATTEMPTS = int(os.environ.get("CIVIC_REPORT_MAX_ATTEMPTS", "3"))
+# A running report whose build wrote nothing for this long lost its worker.
+CIVIC_REPORT_STALL_SECONDS = int(os.environ.get("CIVIC_REPORT_STALL_SECONDS", "300"))
+# Report files are removed this many days after they were built.
+CIVIC_REPORT_RETENTION_DAYS = int(os.environ.get("CIVIC_REPORT_RETENTION_DAYS", "7"))
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -306,6 +327,7 @@ REST_FRAMEWORK = {
         "login": os.environ.get("CIVIC_THROTTLE_LOGIN", "30/minute"),
         "submit": os.environ.get("CIVIC_THROTTLE_SUBMIT", "30/hour"),
         "react": os.environ.get("CIVIC_THROTTLE_REACT", "300/minute"),
+        "report": os.environ.get("CIVIC_THROTTLE_REPORT", "30/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # How many proxies in front of us append to X-Forwarded-For. 0 trusts only the socket

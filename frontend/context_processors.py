@@ -16,6 +16,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "moderate": user.has_perm(roles.MODERATE),
             "analyse": user.has_perm(roles.VIEW_ALL),
             "history": user.has_perm(roles.VIEW_HISTORY),
+            "reports": user.has_perm(roles.ORDER_REPORT),
             "admin": user.is_staff or user.has_perm("strategy.change_strategy"),
         }
     }

@@ -1,5 +1,5 @@
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
@@ -8,11 +8,17 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from civic.accounts.permissions import CanModerate, CanViewHistory, IsVerifiedResident
+from civic.accounts.permissions import (
+    CanModerate,
+    CanOrderReports,
+    CanViewHistory,
+    IsVerifiedResident,
+)
 from civic.errors import InvalidInput, NotAllowed
 from civic.pagination import PageNumberPagination
 from proposals import selectors, serializers, services
-from proposals.models import Proposal
+from proposals.models import Proposal, Report
+from proposals.reports.services import report_list_of, report_order, report_visible_to
 
 _FILTER_PARAMETERS = [
     OpenApiParameter("strategy", str, description="Strategy slug"),
@@ -219,3 +225,84 @@ def document_tally_endpoint(endpoints: list[tuple]) -> list[tuple]:
             TallyApi.as_view(),
         ),
     ]
+
+
+_REPORT_TYPES = {
+    Report.Format.CSV: "text/csv; charset=utf-8",
+    Report.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Report.Format.HTML: "text/html; charset=utf-8",
+}
+
+
+class ReportListApi(APIView):
+    permission_classes = [CanOrderReports]
+    throttle_scope = "report"
+
+    def get_throttles(self) -> list:
+        # Ordering builds a file in the background; reading the list costs nothing.
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(responses=serializers.ReportSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        queryset = report_list_of(user=request.user)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(serializers.ReportSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=serializers.ReportOrderSerializer,
+        responses={202: serializers.ReportSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.ReportOrderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = report_order(
+            user=request.user,
+            strategy_slug=data.validated_data["strategy"],
+            format=data.validated_data["format"],
+            filters=data.validated_data.get("filters"),
+            language=(request.user.language or "ru"),
+        )
+        return Response(serializers.ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _report_or_404(request: Request, report_id: int) -> Report:
+    report = report_visible_to(request.user).select_related("strategy").filter(pk=report_id).first()
+    if report is None:
+        # Someone else's report is not found rather than forbidden: ids say nothing.
+        raise Http404
+    return report
+
+
+class ReportDetailApi(APIView):
+    permission_classes = [CanOrderReports]
+
+    @extend_schema(responses=serializers.ReportSerializer)
+    def get(self, request: Request, report_id: int) -> Response:
+        return Response(serializers.ReportSerializer(_report_or_404(request, report_id)).data)
+
+
+class ReportDownloadApi(APIView):
+    permission_classes = [CanOrderReports]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, report_id: int) -> HttpResponse:
+        report = _report_or_404(request, report_id)
+        if report.expired_at is not None:
+            return JsonResponse(
+                {"detail": "The file was removed after its retention period.", "code": "expired"},
+                status=410,
+            )
+        if report.status != Report.Status.DONE or not report.file:
+            return JsonResponse(
+                {"detail": f"The report is {report.status}.", "code": "not_ready"}, status=409
+            )
+        response = FileResponse(
+            report.file.open("rb"),
+            as_attachment=True,
+            filename=f"civic-{report.strategy.slug}-report-{report.pk}.{report.format}",
+            content_type=_REPORT_TYPES[report.format],
+        )
+        # A private file: never kept by a shared cache.
+        response["Cache-Control"] = "private, no-store"
+        return response

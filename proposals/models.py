@@ -223,3 +223,67 @@ class Tally(models.Model):
     @property
     def is_dirty(self) -> bool:
         return self.dirty_version > self.built_version
+
+
+class Report(models.Model):
+    """A file of proposals built in the background for the analyst who ordered it."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "csv"
+        XLSX = "xlsx", "xlsx"
+        HTML = "html", "html"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    strategy = models.ForeignKey(
+        "strategy.Strategy", on_delete=models.CASCADE, related_name="reports"
+    )
+    format = models.CharField(max_length=4, choices=Format.choices)
+    # The proposal list's filters, as validated when the report was ordered.
+    filters = models.JSONField(default=dict, blank=True)
+    # The analyst's language: headings of the summary, section titles.
+    language = models.CharField(max_length=2, default="ru")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    file = models.FileField(upload_to="reports/", blank=True, max_length=200)
+    error = models.TextField(blank=True)
+    # Each build claims the report with the next attempt number; only the build holding
+    # the current number may move its progress or finish it, so a redelivered message
+    # or a build taken over by the sweep cannot finish twice or mix two files.
+    attempt = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Moved with every chunk a build writes: a running report whose heartbeat stopped
+    # lost its worker, and the sweep hands it to another long before the time limit.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # When the file was removed after the retention period.
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["ordered_by", "-created_at"], name="report_owner_newest"),
+            models.Index(fields=["status", "created_at"], name="report_status_age"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="report_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=["csv", "xlsx", "html"]), name="report_format_valid"
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="report_progress_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} ({self.format})"

@@ -1,11 +1,12 @@
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from civic.accounts.permissions import can_view_all
 from civic.fields import StrictCharField, StrictPrimaryKeyRelatedField, StrictSlugRelatedField
-from proposals.models import Proposal, ProposalEvent, Reaction
+from proposals.models import Proposal, ProposalEvent, Reaction, Report
 from proposals.selectors import reaction_counts_for
 from strategy.models import District, Section, Strategy, Theme
 
@@ -155,3 +156,38 @@ class ReactionRequestSerializer(serializers.Serializer):
 class ReactionSerializer(serializers.Serializer):
     kind = serializers.CharField()
     reactions = serializers.DictField(child=serializers.IntegerField())
+
+
+class ReportOrderSerializer(serializers.Serializer):
+    strategy = StrictCharField(max_length=80)
+    format = serializers.ChoiceField(choices=Report.Format.values)
+    # Checked by the service against the proposal list's filters, like the list itself.
+    filters = serializers.JSONField(required=False)
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    strategy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "row_count",
+            "created_at",
+            "finished_at",
+            "error",
+            "download_url",
+            "format",
+            "strategy",
+            "filters",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_download_url(self, report: Report) -> str | None:
+        if report.status != Report.Status.DONE or not report.file:
+            return None
+        return reverse("report-download", kwargs={"report_id": report.pk})

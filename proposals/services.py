@@ -55,6 +55,8 @@ def may_withdraw(proposal: Proposal) -> bool:
 
 def may_edit(proposal: Proposal) -> bool:
     return proposal.status in EDITABLE
+
+
 _UNSET: Any = object()
 
 

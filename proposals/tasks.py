@@ -1,6 +1,8 @@
+import logging
 from datetime import timedelta
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
@@ -10,6 +12,8 @@ from proposals.emails import decision_email
 from proposals.models import ProposalEvent
 from proposals.services import decision_mark_notified
 from proposals.tallies import tally_dirty_strategy_ids, tally_rebuild, tally_schedule_refresh
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="proposals.tally_refresh")
@@ -69,3 +73,49 @@ def decision_email_sweep() -> int:
     for event_id in ids:
         enqueue(send_decision_email, event_id)
     return len(ids)
+
+
+@shared_task(
+    name="proposals.report_build",
+    soft_time_limit=settings.CIVIC_REPORT_TIME_LIMIT,
+    time_limit=settings.CIVIC_REPORT_TIME_LIMIT + 60,
+)
+def report_build(report_id: int) -> None:
+    """Build one report's file. A redelivered message finds the report claimed or done
+    and returns; a failure leaves the report `failed` with a reason an analyst can read."""
+    from proposals.reports.services import report_build_file, report_fail, report_start
+
+    attempt = report_start(report_id=report_id)
+    if attempt is None:
+        return
+    try:
+        report_build_file(report_id=report_id, attempt=attempt)
+    except SoftTimeLimitExceeded:
+        report_fail(
+            report_id=report_id,
+            attempt=attempt,
+            error=f"The build took longer than {settings.CIVIC_REPORT_TIME_LIMIT} seconds.",
+        )
+    except Exception as exc:
+        logger.exception("report %s failed", report_id)
+        report_fail(
+            report_id=report_id,
+            attempt=attempt,
+            error=f"The report could not be built: {type(exc).__name__}: {exc}",
+        )
+
+
+@shared_task(name="proposals.report_sweep")
+def report_sweep() -> dict[str, int]:
+    """Periodic: requeue reports whose message was lost or whose worker died."""
+    from proposals.reports.services import report_sweep as sweep
+
+    return sweep()
+
+
+@shared_task(name="proposals.report_expire")
+def report_expire() -> int:
+    """Periodic: remove report files past their retention period."""
+    from proposals.reports.services import report_expire as expire
+
+    return expire()

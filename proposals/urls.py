@@ -26,5 +26,12 @@ urlpatterns = [
         name="proposal-reaction",
     ),
     path("me/proposals/", apis.MyProposalListApi.as_view(), name="my-proposals"),
+    path("reports/", apis.ReportListApi.as_view(), name="report-list"),
+    path("reports/<int:report_id>/", apis.ReportDetailApi.as_view(), name="report-detail"),
+    path(
+        "reports/<int:report_id>/download/",
+        apis.ReportDownloadApi.as_view(),
+        name="report-download",
+    ),
     path("strategies/<slug:slug>/tallies/", apis.tally_view, name="strategy-tallies"),
 ]

@@ -43,3 +43,4 @@ def requires(perm: str) -> type[permissions.BasePermission]:
 
 CanModerate = requires(roles.MODERATE)
 CanViewHistory = requires(roles.VIEW_HISTORY)
+CanOrderReports = requires(roles.ORDER_REPORT)

@@ -12,6 +12,8 @@ MODERATE = "proposals.moderate_proposal"
 VIEW_ALL = "proposals.view_all_proposals"
 VIEW_HISTORY = "proposals.view_proposal_history"
 ORDER_REPORT = "proposals.order_report"
+# Reports are private to the analyst who ordered them; admins see and download all.
+VIEW_ALL_REPORTS = "proposals.view_report"
 
 # What administrators need in the Django admin: documents, reference data, roles.
 ADMIN_SITE = (
@@ -37,5 +39,5 @@ ADMIN_SITE = (
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     MODERATOR: (MODERATE, VIEW_ALL, VIEW_HISTORY),
     ANALYST: (VIEW_ALL, VIEW_HISTORY, ORDER_REPORT),
-    ADMIN: (MODERATE, VIEW_ALL, VIEW_HISTORY, ORDER_REPORT, *ADMIN_SITE),
+    ADMIN: (MODERATE, VIEW_ALL, VIEW_HISTORY, ORDER_REPORT, VIEW_ALL_REPORTS, *ADMIN_SITE),
 }

@@ -2,18 +2,26 @@
 
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from civic.accounts import roles
+from civic.errors import DomainError
 from frontend import charts, labels
 from frontend.views.common import (
     Reference,
+    error_messages,
+    paginate,
     permission_required,
     render_filtered,
 )
-from frontend.views.public import filter_context
-from proposals.models import Proposal
+from frontend.views.public import FILTER_KEYS, filter_context
+from proposals.models import Proposal, Report
+from proposals.reports.services import report_list_of, report_order
 from proposals.selectors import proposal_counts, proposal_list
 from strategy.selectors import sections_by_id
 
@@ -97,3 +105,41 @@ def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> li
             ),
         ),
     ]
+
+
+@permission_required(roles.ORDER_REPORT)
+@require_POST
+def report_order_page(request: HttpRequest) -> HttpResponse:
+    """Order a report of what the workspace shows: its filters come with the form."""
+    filters: dict[str, Any] = {}
+    for key in FILTER_KEYS:
+        if key in ("strategy", "ordering"):
+            continue
+        values = [v for v in request.POST.getlist(key) if v]
+        if values:
+            filters[key] = values if key == "theme" else values[0]
+    try:
+        report = report_order(
+            user=request.user,
+            strategy_slug=request.POST.get("strategy", ""),
+            format=request.POST.get("format", ""),
+            filters=filters,
+            language=request.LANGUAGE_CODE,
+        )
+    except DomainError as exc:
+        for messages_ in error_messages(exc).values():
+            for message in messages_:
+                messages.error(request, message)
+        return redirect("frontend:reports")
+    messages.success(
+        request, _("Report %(id)s is ordered; it will appear here when ready.") % {"id": report.pk}
+    )
+    return redirect("frontend:reports")
+
+
+@permission_required(roles.ORDER_REPORT)
+@require_GET
+def reports(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, report_list_of(user=request.user))
+    waiting = any(r.status in (Report.Status.QUEUED, Report.Status.RUNNING) for r in page)
+    return render(request, "frontend/analysis/reports.html", {"page": page, "refresh": waiting})

@@ -106,6 +106,7 @@ def filter_context(
         "statuses": Proposal.Status.values,
         "languages": Proposal.Language.values,
         "orderings": ["-created_at", "created_at", "-reactions"],
+        "strategy_slug": chosen.slug if chosen else "",
     }
     return filters, form
 
