@@ -46,8 +46,17 @@ def sections_by_id(ids: Iterable[int]) -> dict[int, Section]:
     ids = {pk for pk in ids if pk}
     if not ids:
         return {}
-    return Section.objects.only("id", "code", "title_ru", "title_kk", "title_en").in_bulk(ids)
+    return Section.objects.only(
+        "id", "code", "position", "title_ru", "title_kk", "title_en"
+    ).in_bulk(ids)
 
 
 def section_of_strategy(*, strategy: Strategy, section_id: int) -> Section | None:
     return Section.objects.filter(pk=section_id, strategy=strategy).first()
+
+
+def sections_in_order(counts: dict[int | None, int]) -> list[tuple[Section | None, int]]:
+    """(section, count) pairs in document order; None (the whole document) first."""
+    sections = sections_by_id(pk for pk in counts if pk)
+    pairs = [(sections.get(pk) if pk else None, n) for pk, n in counts.items()]
+    return sorted(pairs, key=lambda pair: pair[0].position if pair[0] else -1)

@@ -23,7 +23,7 @@ from frontend.views.public import FILTER_KEYS, filter_context
 from proposals.models import Proposal, Report
 from proposals.reports.services import report_list_of, report_order
 from proposals.selectors import proposal_counts, proposal_list
-from strategy.selectors import sections_by_id
+from strategy.selectors import sections_in_order
 
 
 @permission_required(roles.VIEW_ALL)
@@ -48,16 +48,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
 def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> list[charts.Chart]:
     from django.utils.translation import gettext as _
 
-    section_ids = [pk for pk in counts["section"] if pk]
-    sections = sections_by_id(section_ids)
-    by_section = sorted(
-        counts["section"].items(),
-        key=lambda item: (
-            [int(p) for p in sections[item[0]].code.split(".") if p.isdigit()]
-            if item[0] in sections
-            else []
-        ),
-    )
+    by_section = sections_in_order(counts["section"])
     return [
         charts.Chart(
             "status",
@@ -82,13 +73,11 @@ def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> li
             charts.bars(
                 [
                     (
-                        str(pk or ""),
-                        f"{sections[pk].code}. {sections[pk].title}"
-                        if pk in sections
-                        else _("The whole document"),
+                        section.code if section else "",
+                        f"{section.code}. {section.title}" if section else _("The whole document"),
                         n,
                     )
-                    for pk, n in by_section
+                    for section, n in by_section
                 ]
             ),
         ),

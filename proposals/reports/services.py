@@ -30,7 +30,7 @@ from proposals.models import Proposal, Reaction, Report
 from proposals.reports import writers
 from proposals.reports.rows import report_rows
 from proposals.selectors import proposal_counts, proposal_list
-from strategy.selectors import district_list, sections_by_id, strategy_get_public, theme_list
+from strategy.selectors import district_list, sections_in_order, strategy_get_public, theme_list
 
 logger = logging.getLogger(__name__)
 Status = Report.Status
@@ -285,15 +285,7 @@ def _summary(report: Report, queryset: Any) -> dict[str, Any]:
     counts = proposal_counts(queryset=queryset)
     themes = list(theme_list())
     districts = list(district_list())
-    sections = sections_by_id(counts["section"])
-    by_section = sorted(
-        counts["section"].items(),
-        key=lambda item: (
-            [int(p) for p in sections[item[0]].code.split(".") if p.isdigit()]
-            if item[0] in sections
-            else []
-        ),
-    )
+    by_section = sections_in_order(counts["section"])
     days = (
         Proposal.objects.filter(pk__in=queryset.order_by().values("pk"))
         .annotate(day=TruncDate("created_at"))
@@ -308,12 +300,12 @@ def _summary(report: Report, queryset: Any) -> dict[str, Any]:
         "by_theme": [(t.name, counts["theme"].get(t.slug, 0)) for t in themes],
         "by_section": [
             (
-                f"{sections[pk].code}. {sections[pk].title}"
-                if pk in sections
+                f"{section.code}. {section.title}"
+                if section
                 else translation.gettext("The whole document"),
                 n,
             )
-            for pk, n in by_section
+            for section, n in by_section
         ],
         "by_district": [(d.name, counts["district"].get(d.slug, 0)) for d in districts]
         + ([("—", counts["district"][None])] if counts["district"].get(None) else []),
