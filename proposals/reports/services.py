@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
@@ -28,6 +28,7 @@ from proposals.filters import ProposalFilter
 from proposals.labels import REACTION, STATUS
 from proposals.models import Proposal, Reaction, Report
 from proposals.reports import writers
+from proposals.reports.copy import write_csv_copy
 from proposals.reports.rows import report_rows
 from proposals.selectors import proposal_counts, proposal_list
 from strategy.selectors import district_list, sections_in_order, strategy_get_public, theme_list
@@ -184,7 +185,10 @@ def report_build_file(*, report_id: int, attempt: int) -> Report | None:
                 rows = writers.write_html(part, _summary_context(report, queryset, total))
             else:
                 chunks = report_rows(queryset, language=report.language)
-                if report.format == Report.Format.CSV:
+                if report.format == Report.Format.CSV and connection.vendor == "postgresql":
+                    # PostgreSQL writes the rows itself: several times faster, same file.
+                    rows = write_csv_copy(part, queryset, report.language, on_chunk)
+                elif report.format == Report.Format.CSV:
                     rows = writers.write_csv(part, chunks, on_chunk)
                 else:
                     summary = _summary(report, queryset)

@@ -838,11 +838,13 @@ def test_unknown_report_is_404(analyst):
 def test_failed_build_is_readable_and_leaves_no_file(
     world, analyst, monkeypatch, media, django_capture_on_commit_callbacks
 ):
-    def broken(path, chunks, on_chunk):
+    def broken(path, *args):
         path.write_bytes(b"code,created_at\nhalf a row")  # a partial file, then the failure
         raise RuntimeError("disk full")
 
+    # The Python writer, and the COPY writer PostgreSQL uses for CSV.
     monkeypatch.setattr(writers, "write_csv", broken)
+    monkeypatch.setattr(report_services, "write_csv_copy", broken)
     response = _order(client_for(analyst), django_capture_on_commit_callbacks)
     assert response.status_code == 202
     api = client_for(analyst)
