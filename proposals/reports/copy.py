@@ -58,7 +58,7 @@ SELECT {_plain("p.code")}, {_local("p.created_at")}, {_local("p.published_at")},
              count(*) FILTER (WHERE kind = 'sympathy') AS sympathy,
              count(*) FILTER (WHERE kind = 'outrage') AS outrage
         FROM proposals_reaction WHERE proposal_id = p.id) r
- WHERE p.id IN ({subquery}) AND p.id > %s AND p.id <= %s
+ WHERE p.id IN ({subquery})
  ORDER BY p.id"""  # noqa: S608 - only our own SQL and the ORM's, values are parameters
 
 
@@ -66,9 +66,7 @@ def write_csv_copy(
     path: Path, queryset: Any, language: str, on_chunk: Callable[[int], None]
 ) -> int:
     """Write the CSV report of `queryset` with PostgreSQL's COPY; returns the row count."""
-    ids = queryset.order_by().values("pk")
-    subquery, params = ids.query.sql_with_params()
-    select = _select(language if language in _LANGUAGES else "ru", subquery)
+    language = language if language in _LANGUAGES else "ru"
     rows = 0
     last = 0
     with path.open("wb") as out, connection.cursor() as cursor:
@@ -88,8 +86,11 @@ def write_csv_copy(
                     if not size:
                         break
                     upper = after.order_by("-pk")[0]
+                # The id range goes inside the subquery, so each COPY reads only its chunk.
+                chunk = queryset.filter(pk__gt=last, pk__lte=upper).order_by().values("pk")
+                subquery, params = chunk.query.sql_with_params()
                 with cursor.cursor.copy(
-                    f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", [*params, last, upper]
+                    f"COPY ({_select(language, subquery)}) TO STDOUT WITH (FORMAT csv)", params
                 ) as copy:
                     for block in copy:
                         out.write(block)

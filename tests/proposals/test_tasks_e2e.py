@@ -385,3 +385,42 @@ def test_a_burst_of_reactions_folds_into_a_few_refreshes(stack, people):
     print(f"{refreshes} refreshes for 300 reactions in {burst_seconds:.1f} s")
     assert refreshes <= allowed, (refreshes, burst_seconds)
     assert refreshes < 60
+
+
+def test_a_report_ordered_while_the_worker_is_down_is_built_when_it_returns(stack, people):
+    strategy = StrategyFactory(slug="e2e-report")
+    analyst = UserFactory(email="analyst@example.org")
+    role_grant(user=analyst, role="analyst")
+    token = Token.objects.create(user=analyst).key
+    stack.start_redis()
+    stack.start_web()
+    first = _submit(stack, people["resident"], strategy.slug, 0)
+    _submit(stack, people["resident"], strategy.slug, 1)
+    _decide(stack, people["moderator"], first)
+
+    status, body = stack.call(
+        "POST", "/api/v1/reports/", token, {"strategy": strategy.slug, "format": "csv"}
+    )
+    assert status == 202, body
+    report_id = body["id"]
+    time.sleep(2)
+    assert stack.call("GET", f"/api/v1/reports/{report_id}/", token)[1]["status"] == "queued"
+
+    # The order waited in Redis; a worker that starts now builds it.
+    stack.start_worker()
+    done = _wait(
+        lambda: (b := stack.call("GET", f"/api/v1/reports/{report_id}/", token)[1])["status"]
+        == "done"
+        and b,
+        timeout=60,
+        what="the report to be built",
+    )
+    assert (done["row_count"], done["progress"]) == (2, 100)
+    request = urllib.request.Request(
+        stack.base_url + done["download_url"], headers={"Authorization": f"Token {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        content = response.read()
+    assert content.startswith(b"\xef\xbb\xbfcode,created_at,")
+    assert content.count(b"e2e-report") == 2
+    assert b"author@example.org" not in content
