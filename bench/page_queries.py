@@ -72,6 +72,7 @@ def main() -> None:
             "analysis, filtered",
             "/ru/analysis/?status=published&theme=transport",
         ),
+        ("analyst@demo.civic.kz", "reports", "/ru/analysis/reports/"),
     ]
     print(f"database: {connection.vendor}; {Proposal.objects.count()} proposals")
     print(f"{'page':32} {'URL':58} {'status':>6} {'queries':>7} {'ms (median of 5)':>16}")

@@ -33,6 +33,10 @@ _LIST_COLUMNS = (
     "id",
     "code",
     "strategy__slug",
+    # Pages show the strategy by its title; three short columns on a join already made.
+    "strategy__title_ru",
+    "strategy__title_kk",
+    "strategy__title_en",
     "section_id",
     "author__display_name",
     "title",
