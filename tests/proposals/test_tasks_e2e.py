@@ -409,9 +409,10 @@ def test_a_report_ordered_while_the_worker_is_down_is_built_when_it_returns(stac
     # The order waited in Redis; a worker that starts now builds it.
     stack.start_worker()
     done = _wait(
-        lambda: (b := stack.call("GET", f"/api/v1/reports/{report_id}/", token)[1])["status"]
-        == "done"
-        and b,
+        lambda: (
+            (b := stack.call("GET", f"/api/v1/reports/{report_id}/", token)[1])["status"] == "done"
+            and b
+        ),
         timeout=60,
         what="the report to be built",
     )
