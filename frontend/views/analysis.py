@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from civic.accounts import roles
 from civic.errors import DomainError
 from frontend import charts, labels
+from frontend.throttling import throttle_wait, throttled_page
 from frontend.views.common import (
     Reference,
     error_messages,
@@ -100,6 +101,8 @@ def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> li
 @require_POST
 def report_order_page(request: HttpRequest) -> HttpResponse:
     """Order a report of what the workspace shows: its filters come with the form."""
+    if wait := throttle_wait(request, "report"):
+        return throttled_page(request, wait)
     filters: dict[str, Any] = {}
     for key in FILTER_KEYS:
         if key in ("strategy", "ordering"):

@@ -159,3 +159,12 @@ def test_the_api_limits_resending_too(monkeypatch):
     response = api.post("/api/v1/auth/verify-email/resend/")
     assert response.status_code == 429
     assert response["Retry-After"]
+
+
+def test_reports_ordered_from_the_page_are_limited_like_the_apis(client, analyst, strategy, rates):
+    rates("report", "1/hour")
+    client.force_login(analyst)
+    data = {"strategy": strategy.slug, "format": "html"}
+    assert client.post("/ru/analysis/reports/order/", data).status_code == 302
+    assert client.post("/ru/analysis/reports/order/", data).status_code == 429
+    assert analyst.reports.count() == 1
