@@ -188,6 +188,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "suggestion-sweep": {
+        "task": "proposals.suggestion_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "report-sweep": {
         "task": "proposals.report_sweep",
         "schedule": 60.0,

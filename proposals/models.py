@@ -61,6 +61,13 @@ class Proposal(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Where themes come from, kept apart: `themes` is what a moderator confirmed (or the
+    # author chose, until a moderator decides); `author_themes` what the author chose;
+    # `suggested_themes` what the suggester proposed ([{slug, score, words}], best first),
+    # by the model version in `suggestion_version` ("" until a task has run).
+    author_themes = models.JSONField(default=list, blank=True)
+    suggested_themes = models.JSONField(default=list, blank=True)
+    suggestion_version = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

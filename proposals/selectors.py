@@ -50,6 +50,9 @@ _LIST_COLUMNS = (
     "latest_decision__reason",
     "latest_decision__note",
     "latest_decision__at",
+    "author_themes",
+    "suggested_themes",
+    "suggestion_version",
 )
 
 

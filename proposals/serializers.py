@@ -30,6 +30,7 @@ class ProposalSerializer(serializers.ModelSerializer):
     author_name = serializers.CharField(source="author.display_name", read_only=True)
     reactions = serializers.SerializerMethodField()
     moderation = serializers.SerializerMethodField()
+    suggested_themes = serializers.SerializerMethodField()
 
     class Meta:
         model = Proposal
@@ -49,13 +50,36 @@ class ProposalSerializer(serializers.ModelSerializer):
             "author_name",
             "reactions",
             "moderation",
+            "suggested_themes",
         ]
 
     def to_representation(self, proposal: Proposal) -> dict[str, Any]:
         data = super().to_representation(proposal)
         if not self._sees_moderation(proposal):
             data.pop("moderation")
+        if not can_view_all(getattr(self.context.get("request"), "user", None)):
+            # What the suggester thought is for the staff who decide, not for authors.
+            data.pop("suggested_themes")
         return data
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "slug": {"type": "string"},
+                    "score": {"type": "number"},
+                    "words": {"type": "array", "items": {"type": "string"}},
+                    "version": {"type": "string"},
+                },
+            },
+        }
+    )
+    def get_suggested_themes(self, proposal: Proposal) -> list[dict[str, Any]]:
+        return [
+            {**theme, "version": proposal.suggestion_version} for theme in proposal.suggested_themes
+        ]
 
     def _sees_moderation(self, proposal: Proposal) -> bool:
         user = getattr(self.context.get("request"), "user", None)

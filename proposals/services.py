@@ -107,7 +107,10 @@ def proposal_submit(
     # that every submission would have to lock.
     proposal.code = f"{strategy.code_prefix}-{proposal.pk:06d}"
     proposal.save(update_fields=["code"])
-    proposal.themes.set(list(themes))
+    themes = list(themes)
+    proposal.themes.set(themes)
+    proposal.author_themes = sorted(theme.slug for theme in themes)
+    proposal.save(update_fields=["author_themes"])
     ProposalEvent.objects.create(
         proposal=proposal,
         actor=author,
@@ -117,7 +120,32 @@ def proposal_submit(
         at=proposal.created_at,
     )
     tally_mark_dirty(strategy_id=strategy.pk)
+    _suggest_after_commit(proposal)
     return proposal
+
+
+def _suggest_after_commit(proposal: Proposal) -> None:
+    from proposals.tasks import suggest_proposal_themes
+
+    enqueue_on_commit(suggest_proposal_themes, proposal.pk)
+
+
+def proposal_suggestions_save(*, proposal_id: int) -> list[dict[str, Any]]:
+    """Suggest themes for a proposal's current text and store them beside its themes."""
+    from proposals.suggest.suggester import default_suggester
+
+    proposal = Proposal.objects.filter(pk=proposal_id).only("id", "title", "body").first()
+    if proposal is None:
+        return []
+    suggestion = default_suggester().suggest(f"{proposal.title}\n{proposal.body}")
+    themes = [
+        {"slug": theme.slug, "score": theme.score, "words": list(theme.words)}
+        for theme in suggestion.themes
+    ]
+    Proposal.objects.filter(pk=proposal_id).update(
+        suggested_themes=themes, suggestion_version=suggestion.version
+    )
+    return themes
 
 
 def _lock(proposal: Proposal) -> Proposal:
@@ -158,7 +186,11 @@ def proposal_edit(
     if district is not _UNSET:
         proposal.district = district
     if themes is not None:
-        proposal.themes.set(list(themes))
+        themes = list(themes)
+        proposal.themes.set(themes)
+        proposal.author_themes = sorted(theme.slug for theme in themes)
+    # The text changed: the old suggestions are stale until the task has run again.
+    proposal.suggestion_version = ""
     proposal.status = Status.PENDING
     proposal.updated_at = timezone.now()
     proposal.save()
@@ -176,6 +208,7 @@ def proposal_edit(
         },
     )
     tally_mark_dirty(strategy_id=proposal.strategy_id)
+    _suggest_after_commit(proposal)
     return proposal
 
 

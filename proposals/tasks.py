@@ -119,3 +119,24 @@ def report_expire() -> int:
     from proposals.reports.services import report_expire as expire
 
     return expire()
+
+
+@shared_task(name="proposals.suggest_themes")
+def suggest_proposal_themes(proposal_id: int) -> None:
+    """Suggest themes for a submitted or edited proposal (the moderation queue shows them)."""
+    from proposals.services import proposal_suggestions_save
+
+    proposal_suggestions_save(proposal_id=proposal_id)
+
+
+@shared_task(name="proposals.suggestion_sweep")
+def suggestion_sweep() -> int:
+    """Periodic: suggest for pending proposals whose message was lost."""
+    from proposals.models import Proposal
+
+    waiting = Proposal.objects.filter(
+        status=Proposal.Status.PENDING, suggestion_version=""
+    ).values_list("pk", flat=True)[:500]
+    for proposal_id in waiting:
+        enqueue(suggest_proposal_themes, proposal_id)
+    return len(waiting)

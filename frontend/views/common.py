@@ -57,6 +57,8 @@ class Card:
     def reactions_total(self) -> int:
         return sum(self.reactions.values())
 
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+
     @property
     def may_edit(self) -> bool:
         return may_edit(self.proposal)
@@ -89,6 +91,15 @@ def cards_for(proposals: list[Proposal], reference: Reference) -> list[Card]:
             ],
             district=reference.district_by_slug.get(p.district.slug) if p.district_id else None,
             reactions=counts[p.pk],
+            suggestions=[
+                {
+                    "name": reference.theme_by_slug[s["slug"]].name,
+                    "percent": round(100 * s["score"]),
+                    "words": s.get("words", []),
+                }
+                for s in p.suggested_themes
+                if s["slug"] in reference.theme_by_slug
+            ],
         )
         for p in proposals
     ]

@@ -54,7 +54,12 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
     if proposal is None:
         raise Http404
     reference = Reference.load()
-    chosen_themes = [t.slug for t in proposal.themes.all()]
+    # The author's themes, and what the suggester is fairly sure of, ticked already.
+    chosen_themes = [t.slug for t in proposal.themes.all()] + [
+        theme["slug"]
+        for theme in proposal.suggested_themes
+        if theme["score"] >= SUGGESTION_PREFILL and proposal.suggestion_version
+    ]
     card = cards_for([proposal], reference)[0]
     # The choices the moderator was offered: those of the status they saw, so that a
     # decision someone else took meanwhile reaches the service and reads as a conflict.
@@ -120,6 +125,9 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+SUGGESTION_PREFILL = 0.3
 
 
 def _status_label(status: str) -> str:

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import sys
 
 import pytest
@@ -97,3 +98,67 @@ def test_evaluate_suggester_prints_accuracy_per_language(tmp_path):
     report = out.getvalue()
     assert "ru: 2 texts, top-1 accuracy 100.0%" in report
     assert "transport" in report and "housing_utilities" in report
+
+
+# --- suggestions stored on proposals ---------------------------------------------------------
+
+
+@pytest.fixture
+def submitted(strategy, resident, django_capture_on_commit_callbacks):
+    from proposals.services import proposal_submit
+    from strategy.models import Theme
+
+    with django_capture_on_commit_callbacks(execute=True):
+        return proposal_submit(
+            author=resident,
+            strategy=strategy,
+            title="Автобусы ходят раз в час",
+            body="На остановках по Райымбека автобусы ждать по сорок минут, нужны новые маршруты.",
+            themes=[Theme.objects.get(slug="ecology")],
+        )
+
+
+@pytest.mark.django_db
+def test_a_submission_gets_suggestions_kept_apart_from_its_themes(submitted):
+    submitted.refresh_from_db()
+    assert submitted.author_themes == ["ecology"]
+    assert list(submitted.themes.values_list("slug", flat=True)) == ["ecology"]
+    assert submitted.suggested_themes[0]["slug"] == "transport"
+    assert submitted.suggested_themes[0]["words"]
+    assert submitted.suggestion_version
+
+
+@pytest.mark.django_db
+def test_staff_see_suggestions_in_the_api_and_authors_do_not(submitted, moderator, resident):
+    from tests.conftest import client_for
+
+    staff = client_for(moderator).get(f"/api/v1/proposals/{submitted.pk}/").json()
+    assert staff["suggested_themes"][0]["slug"] == "transport"
+    assert staff["suggested_themes"][0]["version"]
+    own = client_for(resident).get(f"/api/v1/proposals/{submitted.pk}/").json()
+    assert "suggested_themes" not in own
+
+
+@pytest.mark.django_db
+def test_the_decide_page_ticks_the_suggested_theme_beside_the_authors(client, submitted, moderator):
+    client.force_login(moderator)
+    page = client.get(f"/ru/moderation/{submitted.pk}/").content.decode()
+    ticked = {
+        value
+        for value, rest in re.findall(
+            r'<input type="checkbox" name="themes" value="([a-z_]+)"([^>]*)>', page
+        )
+        if "checked" in rest
+    }
+    assert ticked == {"ecology", "transport"}
+
+
+@pytest.mark.django_db
+def test_the_sweep_suggests_for_proposals_whose_message_was_lost(submitted):
+    from proposals.models import Proposal
+    from proposals.tasks import suggestion_sweep
+
+    Proposal.objects.filter(pk=submitted.pk).update(suggested_themes=[], suggestion_version="")
+    assert suggestion_sweep() == 1
+    submitted.refresh_from_db()
+    assert submitted.suggestion_version and submitted.suggested_themes
