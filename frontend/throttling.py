@@ -31,7 +31,13 @@ def throttle_wait(request: HttpRequest, scope: str) -> int:
     return max(1, int(throttle.wait() or 1))
 
 
-def throttled_page(request: HttpRequest, wait: int) -> Any:
-    response = render(request, "frontend/throttled.html", {"wait": wait}, status=429)
+def throttled_page(
+    request: HttpRequest,
+    wait: int,
+    template: str = "frontend/throttled.html",
+    context: dict[str, Any] | None = None,
+) -> Any:
+    """A 429 with Retry-After; a form page passes its own template to show the form again."""
+    response = render(request, template, {**(context or {}), "wait": wait}, status=429)
     response["Retry-After"] = str(wait)
     return response

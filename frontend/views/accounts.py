@@ -87,16 +87,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        wait = throttle_wait(request, "login")
-        if wait:
-            response = render(
-                request,
-                "frontend/accounts/login.html",
-                {"form": self.get_form(), "throttled": True, "wait": wait},
-                status=429,
-            )
-            response["Retry-After"] = str(wait)
-            return response
+        if wait := throttle_wait(request, "login"):
+            context = {"form": self.get_form(), "throttled": True}
+            return throttled_page(request, wait, self.template_name, context)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: Any) -> HttpResponse:
@@ -125,16 +118,9 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # One budget with sign-in: asking for reset mails is guessing at accounts too.
-        wait = throttle_wait(request, "login")
-        if wait:
-            response = render(
-                request,
-                self.template_name,
-                {"form": self.get_form(), "throttled": True, "wait": wait},
-                status=429,
-            )
-            response["Retry-After"] = str(wait)
-            return response
+        if wait := throttle_wait(request, "login"):
+            context = {"form": self.get_form(), "throttled": True}
+            return throttled_page(request, wait, self.template_name, context)
         return super().post(request, *args, **kwargs)
 
 
