@@ -11,14 +11,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from frontend import labels
+from proposals.charts import Bar, bars
 
-
-@dataclass
-class Bar:
-    label: str
-    value: int
-    percent: float
-    key: str = ""
+__all__ = ["Bar", "Chart", "Day", "bars", "days", "tally_charts"]
 
 
 @dataclass
@@ -40,15 +35,6 @@ class Day:
     x: int
     received_height: float
     published_height: float
-
-
-def bars(rows: list[tuple[str, str, int]]) -> list[Bar]:
-    """(key, label, value) rows as bars scaled to the largest value."""
-    top = max((value for _, _, value in rows), default=0) or 1
-    return [
-        Bar(key=key, label=label, value=value, percent=round(100 * value / top, 1))
-        for key, label, value in rows
-    ]
 
 
 def tally_charts(

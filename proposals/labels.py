@@ -3,10 +3,11 @@
 Used by the pages and by the emails sent to authors, in the reader's language.
 """
 
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from proposals.models import Proposal, ProposalEvent, Reaction
+from strategy.models import Section
 
 STATUS = {
     Proposal.Status.PENDING: _("Pending"),
@@ -43,3 +44,8 @@ REACTION = {
     Reaction.Kind.SYMPATHY: pgettext_lazy("reaction", "Sympathy"),
     Reaction.Kind.OUTRAGE: pgettext_lazy("reaction", "Outrageous"),
 }
+
+
+def section_label(section: Section | None) -> str:
+    """ "1.2. Title" in the active language, or the whole document for no section."""
+    return f"{section.code}. {section.title}" if section else gettext("The whole document")

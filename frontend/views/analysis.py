@@ -21,6 +21,7 @@ from frontend.views.common import (
     render_filtered,
 )
 from frontend.views.public import FILTER_KEYS, filter_context
+from proposals.labels import section_label
 from proposals.models import Proposal, Report
 from proposals.reports.services import report_list_of, report_order
 from proposals.selectors import proposal_counts, proposal_list
@@ -73,11 +74,7 @@ def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> li
             _("By section"),
             charts.bars(
                 [
-                    (
-                        section.code if section else "",
-                        f"{section.code}. {section.title}" if section else _("The whole document"),
-                        n,
-                    )
+                    (section.code if section else "", section_label(section), n)
                     for section, n in by_section
                 ]
             ),

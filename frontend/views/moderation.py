@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from civic.accounts import roles
 from civic.errors import DomainError, InvalidInput
 from frontend.forms import BulkDecisionForm, DecisionForm
+from frontend.templatetags.civic import status_label
 from frontend.views.common import (
     Reference,
     add_errors,
@@ -94,7 +95,7 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
                         "Another moderator decided on %(code)s while you were reading it. "
                         "It is now: %(status)s. Nothing was changed by you."
                     )
-                    % {"code": proposal.code, "status": _status_label(exc.params["status"])},
+                    % {"code": proposal.code, "status": status_label(exc.params["status"])},
                 )
                 return redirect("frontend:moderation-decide", proposal_id=proposal.pk)
             add_errors(form, exc)
@@ -128,12 +129,6 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 SUGGESTION_PREFILL = 0.3
-
-
-def _status_label(status: str) -> str:
-    from frontend.labels import STATUS
-
-    return str(STATUS.get(status, status))
 
 
 def _proposal_by_code(request: HttpRequest, code: str) -> Proposal | None:

@@ -24,8 +24,9 @@ from civic.accounts import roles
 from civic.accounts.models import User
 from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput, NotAllowed
+from proposals.charts import bars
 from proposals.filters import ProposalFilter
-from proposals.labels import REACTION, STATUS
+from proposals.labels import REACTION, STATUS, section_label
 from proposals.models import Proposal, Reaction, Report
 from proposals.reports import writers
 from proposals.reports.copy import write_csv_copy
@@ -302,15 +303,7 @@ def _summary(report: Report, queryset: Any) -> dict[str, Any]:
             (str(label), counts["status"].get(code, 0)) for code, label in STATUS.items()
         ],
         "by_theme": [(t.name, counts["theme"].get(t.slug, 0)) for t in themes],
-        "by_section": [
-            (
-                f"{section.code}. {section.title}"
-                if section
-                else translation.gettext("The whole document"),
-                n,
-            )
-            for section, n in by_section
-        ],
+        "by_section": [(section_label(section), n) for section, n in by_section],
         "by_district": [(d.name, counts["district"].get(d.slug, 0)) for d in districts]
         + ([("—", counts["district"][None])] if counts["district"].get(None) else []),
         "by_day": list(days),
@@ -319,12 +312,6 @@ def _summary(report: Report, queryset: Any) -> dict[str, Any]:
 
 def _summary_context(report: Report, queryset: Any, total: int) -> dict[str, Any]:
     summary = _summary(report, queryset)
-
-    def bars(items: list[tuple[str, int]]) -> list[dict[str, Any]]:
-        top = max((n for _, n in items), default=0) or 1
-        return [
-            {"label": label, "value": n, "percent": round(100 * n / top, 1)} for label, n in items
-        ]
 
     top_by_theme = []
     for theme in theme_list():
@@ -349,7 +336,11 @@ def _summary_context(report: Report, queryset: Any, total: int) -> dict[str, Any
         "generated_at": timezone.localtime(),
         "filters": sorted(report.filters.items()),
         "charts": [
-            {"slug": key, "title": title, "bars": bars(summary[key])}
+            {
+                "slug": key,
+                "title": title,
+                "bars": bars([("", label, n) for label, n in summary[key]]),
+            }
             for key, title in (
                 ("by_status", translation.gettext("By status")),
                 ("by_theme", translation.gettext("By theme")),
