@@ -184,16 +184,15 @@ def report_build_file(*, report_id: int, attempt: int) -> Report | None:
         with translation.override(report.language):
             if report.format == Report.Format.HTML:
                 rows = writers.write_html(part, _summary_context(report, queryset, total))
+            elif report.format == Report.Format.CSV and connection.vendor == "postgresql":
+                # PostgreSQL writes the rows itself: several times faster, same file.
+                rows = write_csv_copy(part, queryset, report.language, on_chunk)
+            elif report.format == Report.Format.CSV:
+                chunks = report_rows(queryset, language=report.language)
+                rows = writers.write_csv(part, chunks, on_chunk)
             else:
                 chunks = report_rows(queryset, language=report.language)
-                if report.format == Report.Format.CSV and connection.vendor == "postgresql":
-                    # PostgreSQL writes the rows itself: several times faster, same file.
-                    rows = write_csv_copy(part, queryset, report.language, on_chunk)
-                elif report.format == Report.Format.CSV:
-                    rows = writers.write_csv(part, chunks, on_chunk)
-                else:
-                    summary = _summary(report, queryset)
-                    rows = writers.write_xlsx(part, chunks, on_chunk, summary)
+                rows = writers.write_xlsx(part, chunks, on_chunk, _summary(report, queryset))
         return report_finish(report_id=report_id, attempt=attempt, part=part, row_count=rows)
     except Superseded:
         part.unlink(missing_ok=True)
