@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "duplicate-sweep": {
+        "task": "proposals.duplicate_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "report-sweep": {
         "task": "proposals.report_sweep",
         "schedule": 60.0,
@@ -217,6 +222,16 @@ CIVIC_TALLY_COALESCE_SECONDS = float(os.environ.get("CIVIC_TALLY_COALESCE_SECOND
 CIVIC_TALLY_LOCAL_SECONDS = float(os.environ.get("CIVIC_TALLY_LOCAL_SECONDS", "1"))
 # A snapshot older than this is rebuilt by the sweeper even if nothing marked it dirty.
 CIVIC_TALLY_MAX_AGE_SECONDS = int(os.environ.get("CIVIC_TALLY_MAX_AGE_SECONDS", "3600"))
+
+# Near-duplicates. Two proposals are near-duplicates when the share of the 5-letter pieces
+# ("shingles") of their texts they have in common (Jaccard similarity) is at least this.
+# Changing any of these makes the next refresh rebuild every strategy's groups.
+CIVIC_DUPLICATE_THRESHOLD = float(os.environ.get("CIVIC_DUPLICATE_THRESHOLD", "0.5"))
+CIVIC_DUPLICATE_SHINGLE = int(os.environ.get("CIVIC_DUPLICATE_SHINGLE", "5"))
+CIVIC_DUPLICATE_NUM_PERM = int(os.environ.get("CIVIC_DUPLICATE_NUM_PERM", "64"))
+# A refresh with more new or changed proposals than this regroups the whole strategy in
+# memory instead of one proposal at a time (an import, a first run).
+CIVIC_DUPLICATE_BATCH = int(os.environ.get("CIVIC_DUPLICATE_BATCH", "2000"))
 
 # A queued report nobody started for this long is sent to the workers again (a lost
 # message); a running one past its time limit is retried up to this many times, then failed.
@@ -333,6 +348,7 @@ REST_FRAMEWORK = {
         "submit": os.environ.get("CIVIC_THROTTLE_SUBMIT", "30/hour"),
         "react": os.environ.get("CIVIC_THROTTLE_REACT", "300/minute"),
         "report": os.environ.get("CIVIC_THROTTLE_REPORT", "30/hour"),
+        "similar": os.environ.get("CIVIC_THROTTLE_SIMILAR", "120/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # How many proxies in front of us append to X-Forwarded-For. 0 trusts only the socket

@@ -47,6 +47,7 @@ urlpatterns = [
     path("moderation/history/", moderation.history, name="moderation-history"),
     path("moderation/<int:proposal_id>/", moderation.decide, name="moderation-decide"),
     path("analysis/", analysis.workspace, name="analysis"),
+    path("analysis/duplicates/", analysis.duplicate_groups_page, name="duplicate-groups"),
     path("analysis/reports/", analysis.reports, name="reports"),
     path("analysis/reports/order/", analysis.report_order_page, name="report-order"),
 ]

@@ -11,14 +11,17 @@ from rest_framework.views import APIView
 from civic.accounts.permissions import (
     CanModerate,
     CanOrderReports,
+    CanViewAll,
     CanViewHistory,
     IsVerifiedResident,
 )
 from civic.errors import InvalidInput, NotAllowed
 from civic.pagination import PageNumberPagination
 from proposals import selectors, serializers, services
+from proposals.duplicates import selectors as duplicates
 from proposals.models import Proposal, Report
 from proposals.reports.services import report_list_of, report_order, report_visible_to
+from strategy.models import Strategy
 
 _FILTER_PARAMETERS = [
     OpenApiParameter("strategy", str, description="Strategy slug"),
@@ -152,6 +155,69 @@ class ProposalHistoryApi(APIView):
         proposal = _get_visible(request, proposal_id, for_write=True)
         events = selectors.proposal_history(proposal=proposal)
         return Response(serializers.HistoryEntrySerializer(events, many=True).data)
+
+
+class ProposalNearDuplicatesApi(APIView):
+    """Staff: the proposals of the same strategy nearly the same as this one."""
+
+    permission_classes = [CanViewAll]
+
+    @extend_schema(responses={200: serializers.SimilarProposalSerializer(many=True)})
+    def get(self, request: Request, proposal_id: int) -> Response:
+        proposal = _get_visible(request, proposal_id, for_write=True)
+        found = duplicates.near_duplicates(user=request.user, proposal=proposal)
+        return Response(serializers.SimilarProposalSerializer(found, many=True).data)
+
+
+class SimilarProposalsApi(APIView):
+    """Before submitting: published proposals nearly the same as the text being written, so
+    the author can react to one instead. Nothing is stored."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "similar"
+
+    @extend_schema(
+        request=serializers.SimilarRequestSerializer,
+        responses={200: serializers.SimilarProposalSerializer(many=True)},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.SimilarRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = duplicates.similar_published(**data.validated_data)
+        return Response(serializers.SimilarProposalSerializer(found, many=True).data)
+
+
+class DuplicateGroupListApi(APIView):
+    """Staff: the strategy's groups of near-identical proposals, largest first."""
+
+    permission_classes = [CanViewAll]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("min_size", int, description="Smallest group to list; at least 2"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="At most 100"),
+        ],
+        responses={200: serializers.DuplicateGroupSerializer(many=True)},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        # Staff see drafts too; the slug converter already refused anything but a slug.
+        strategy = Strategy.objects.filter(slug=slug).first()
+        if strategy is None:
+            raise Http404
+        min_size = request.query_params.get("min_size", "2")
+        if not (min_size.isascii() and min_size.isdigit()) or not 2 <= int(min_size) <= 1_000_000:
+            raise InvalidInput(
+                "Invalid filter.",
+                errors={"min_size": ["A whole number from 2 to 1000000."]},
+            )
+        labels = duplicates.duplicate_group_labels(strategy=strategy, min_size=int(min_size))
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(labels, request, view=self)
+        groups = duplicates.duplicate_groups(strategy=strategy, labels=list(page))
+        data = serializers.DuplicateGroupSerializer(groups, many=True).data
+        return paginator.get_paginated_response(data)
 
 
 class ReactionApi(APIView):

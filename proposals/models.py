@@ -232,6 +232,70 @@ class Tally(models.Model):
         return self.dirty_version > self.built_version
 
 
+class DuplicateIndex(models.Model):
+    """The near-duplicate grouping of one strategy, kept up to date by `duplicates_refresh`.
+
+    `params` names the shingling, MinHash and banding the fingerprints were made with: when
+    the settings change, the next refresh rebuilds the whole strategy. The row is also the
+    lock that keeps two refreshes of one strategy from merging groups at once.
+    """
+
+    strategy = models.OneToOneField(
+        "strategy.Strategy", on_delete=models.CASCADE, related_name="duplicate_index"
+    )
+    params = models.CharField(max_length=60, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    full_rebuilds = models.PositiveIntegerField(default=0)
+    incremental_updates = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "duplicate indexes"
+
+    def __str__(self) -> str:
+        return f"duplicate index of {self.strategy_id}"
+
+
+class Fingerprint(models.Model):
+    """A proposal's MinHash signature and the near-duplicate group it belongs to.
+
+    `group` is the smallest proposal id of the group (the proposal's own id when it has no
+    near-duplicate). `computed_at` is the proposal's `updated_at` the signature was made
+    from: a proposal updated since is refreshed, and an edit mid-refresh is not missed.
+    """
+
+    proposal = models.OneToOneField(
+        Proposal, on_delete=models.CASCADE, primary_key=True, related_name="fingerprint"
+    )
+    strategy = models.ForeignKey("strategy.Strategy", on_delete=models.CASCADE, related_name="+")
+    signature = models.BinaryField()
+    text_hash = models.CharField(max_length=32)
+    group = models.BigIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["strategy", "group"], name="fingerprint_strategy_group"),
+            models.Index(fields=["strategy", "text_hash"], name="fingerprint_strategy_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"fingerprint of {self.proposal_id}"
+
+
+class FingerprintBand(models.Model):
+    """One LSH band of a fingerprint: proposals sharing a key are near-duplicate candidates."""
+
+    fingerprint = models.ForeignKey(Fingerprint, on_delete=models.CASCADE, related_name="bands")
+    strategy_id = models.BigIntegerField()
+    key = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["strategy_id", "key"], name="band_strategy_key")]
+
+    def __str__(self) -> str:
+        return f"band {self.key} of {self.fingerprint_id}"
+
+
 class Report(models.Model):
     """A file of proposals built in the background for the analyst who ordered it."""
 

@@ -215,3 +215,47 @@ class ReportSerializer(serializers.ModelSerializer):
         if report.status != Report.Status.DONE or not report.file:
             return None
         return reverse("report-download", kwargs={"report_id": report.pk})
+
+
+class SimilarRequestSerializer(serializers.Serializer):
+    strategy = StrictSlugRelatedField(
+        slug_field="slug", queryset=Strategy.objects.exclude(status=Strategy.Status.DRAFT)
+    )
+    title = StrictCharField(trim_whitespace=False, max_length=2000, allow_blank=True)
+    body = StrictCharField(trim_whitespace=False, max_length=100_000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "\x00" in attrs["title"] or "\x00" in attrs["body"]:
+            raise serializers.ValidationError("The text holds a NUL character.")
+        return attrs
+
+
+class SimilarProposalSerializer(serializers.Serializer):
+    """A proposal nearly the same as another text; `similarity` is the estimated share
+    (0 to 1) of the two texts' five-letter pieces they have in common."""
+
+    id = serializers.IntegerField(source="proposal.pk")
+    code = serializers.CharField(source="proposal.code")
+    title = serializers.CharField(source="proposal.title")
+    status = serializers.CharField(source="proposal.status")
+    similarity = serializers.FloatField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, similar: Any) -> str:
+        return reverse("proposal-detail", kwargs={"proposal_id": similar.proposal.pk})
+
+
+class GroupMemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Proposal
+        fields = ["id", "code", "title", "status", "language"]
+
+
+class DuplicateGroupSerializer(serializers.Serializer):
+    """A group of near-identical proposals: `id` is its first proposal's id, `size` counts
+    every member, `proposals` shows the first few of them."""
+
+    id = serializers.IntegerField(source="label")
+    size = serializers.IntegerField()
+    statuses = serializers.DictField(child=serializers.IntegerField())
+    proposals = GroupMemberSerializer(many=True)

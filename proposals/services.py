@@ -120,14 +120,18 @@ def proposal_submit(
         at=proposal.created_at,
     )
     tally_mark_dirty(strategy_id=strategy.pk)
-    _suggest_after_commit(proposal)
+    _analyse_after_commit(proposal)
     return proposal
 
 
-def _suggest_after_commit(proposal: Proposal) -> None:
-    from proposals.tasks import suggest_proposal_themes
+def _analyse_after_commit(proposal: Proposal) -> None:
+    """A new or edited text gets its theme suggestions and its place among near-duplicates."""
+    from proposals.tasks import duplicates_refresh, suggest_proposal_themes
 
     enqueue_on_commit(suggest_proposal_themes, proposal.pk)
+    # A refresh takes every stale proposal of the strategy, so a burst of submissions (a
+    # campaign) costs one real refresh; the later messages find nothing left to do.
+    enqueue_on_commit(duplicates_refresh, proposal.strategy_id, countdown=1)
 
 
 def proposal_suggestions_save(*, proposal_id: int) -> list[dict[str, Any]]:
@@ -208,7 +212,7 @@ def proposal_edit(
         },
     )
     tally_mark_dirty(strategy_id=proposal.strategy_id)
-    _suggest_after_commit(proposal)
+    _analyse_after_commit(proposal)
     return proposal
 
 

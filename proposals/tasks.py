@@ -140,3 +140,22 @@ def suggestion_sweep() -> int:
     for proposal_id in waiting:
         enqueue(suggest_proposal_themes, proposal_id)
     return len(waiting)
+
+
+@shared_task(name="proposals.duplicates_refresh")
+def duplicates_refresh(strategy_id: int) -> dict[str, object]:
+    """Fingerprint the strategy's new and edited proposals and regroup its near-duplicates."""
+    from proposals.duplicates.services import duplicates_refresh as refresh
+
+    return refresh(strategy_id=strategy_id).as_dict()
+
+
+@shared_task(name="proposals.duplicate_sweep")
+def duplicate_sweep() -> list[int]:
+    """Periodic: refresh the strategies a lost message or a changed threshold left behind."""
+    from proposals.duplicates.services import strategies_needing_refresh
+
+    strategy_ids = strategies_needing_refresh()
+    for strategy_id in strategy_ids:
+        enqueue(duplicates_refresh, strategy_id)
+    return strategy_ids

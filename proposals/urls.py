@@ -25,6 +25,12 @@ urlpatterns = [
         apis.ReactionApi.as_view(),
         name="proposal-reaction",
     ),
+    path(
+        "proposals/<int:proposal_id>/near-duplicates/",
+        apis.ProposalNearDuplicatesApi.as_view(),
+        name="proposal-near-duplicates",
+    ),
+    path("proposals/similar/", apis.SimilarProposalsApi.as_view(), name="proposal-similar"),
     path("me/proposals/", apis.MyProposalListApi.as_view(), name="my-proposals"),
     path("reports/", apis.ReportListApi.as_view(), name="report-list"),
     path("reports/<int:report_id>/", apis.ReportDetailApi.as_view(), name="report-detail"),
@@ -34,4 +40,9 @@ urlpatterns = [
         name="report-download",
     ),
     path("strategies/<slug:slug>/tallies/", apis.tally_view, name="strategy-tallies"),
+    path(
+        "strategies/<slug:slug>/duplicate-groups/",
+        apis.DuplicateGroupListApi.as_view(),
+        name="strategy-duplicate-groups",
+    ),
 ]

@@ -42,5 +42,6 @@ def requires(perm: str) -> type[permissions.BasePermission]:
 
 
 CanModerate = requires(roles.MODERATE)
+CanViewAll = requires(roles.VIEW_ALL)
 CanViewHistory = requires(roles.VIEW_HISTORY)
 CanOrderReports = requires(roles.ORDER_REPORT)

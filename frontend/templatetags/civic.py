@@ -68,3 +68,11 @@ def multiply(value: int, factor: int) -> int:
 def complement(percent: float) -> str:
     """The y of a column `percent` tall in a 100-high chart."""
     return f"{100 - float(percent):.1f}"
+
+
+@register.filter
+def percent(share: float) -> str:
+    """0.873 as "87%", in the active language's number format."""
+    from django.utils.formats import number_format
+
+    return f"{number_format(round(100 * float(share)))}%"

@@ -18,14 +18,16 @@ from frontend.views.common import (
     error_messages,
     paginate,
     permission_required,
+    query_without_page,
     render_filtered,
 )
 from frontend.views.public import FILTER_KEYS, filter_context
+from proposals.duplicates.selectors import duplicate_group_labels, duplicate_groups
 from proposals.labels import section_label
 from proposals.models import Proposal, Report
 from proposals.reports.services import report_list_of, report_order
 from proposals.selectors import proposal_counts, proposal_list
-from strategy.selectors import sections_in_order
+from strategy.selectors import sections_in_order, strategy_list_public
 
 
 @permission_required(roles.VIEW_ALL)
@@ -132,3 +134,41 @@ def reports(request: HttpRequest) -> HttpResponse:
     page = paginate(request, report_list_of(user=request.user))
     waiting = any(r.status in (Report.Status.QUEUED, Report.Status.RUNNING) for r in page)
     return render(request, "frontend/analysis/reports.html", {"page": page, "refresh": waiting})
+
+
+@permission_required(roles.VIEW_ALL)
+@require_GET
+def duplicate_groups_page(request: HttpRequest) -> HttpResponse:
+    """The groups of nearly identical proposals of a strategy, largest first: a campaign of
+    one text sent by many residents shows as one group with its size."""
+    strategies = list(strategy_list_public())
+    slug = request.GET.get("strategy")
+    if slug:
+        strategy = next((s for s in strategies if s.slug == slug), None)
+    else:
+        strategy = strategies[0] if strategies else None
+    raw_size = request.GET.get("min_size", "2")
+    error = ""
+    if slug and strategy is None:
+        error = _("No strategy has the address %(slug)s.") % {"slug": slug}
+    elif not (raw_size.isascii() and raw_size.isdigit()) or not 2 <= int(raw_size) <= 1_000_000:
+        error = _("The smallest group size is a whole number from 2 to 1,000,000.")
+    context: dict[str, Any] = {
+        "strategies": strategies,
+        "strategy": strategy,
+        "min_size": raw_size,
+        "error": error,
+    }
+    if error or strategy is None:
+        return render(
+            request, "frontend/analysis/duplicates.html", context, status=400 if error else 200
+        )
+    page = paginate(
+        request,
+        duplicate_group_labels(strategy=strategy, min_size=int(raw_size)),
+        per_page=20,
+    )
+    context["page"] = page
+    context["groups"] = duplicate_groups(strategy=strategy, labels=list(page.object_list))
+    context["query"] = query_without_page(request)
+    return render(request, "frontend/analysis/duplicates.html", context)

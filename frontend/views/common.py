@@ -14,6 +14,7 @@ from django.shortcuts import render
 
 from civic.errors import DomainError, InvalidInput
 from frontend import labels
+from proposals.duplicates.selectors import group_sizes
 from proposals.models import Proposal, Reaction
 from proposals.selectors import reaction_counts_for
 from proposals.services import decisions_allowed, may_edit, may_withdraw
@@ -58,6 +59,8 @@ class Card:
         return sum(self.reactions.values())
 
     suggestions: list[dict[str, Any]] = field(default_factory=list)
+    # The size of the proposal's group of near-identical proposals (0: it has none).
+    group_size: int = 0
 
     @property
     def may_edit(self) -> bool:
@@ -76,10 +79,14 @@ class Card:
         return [(kind, self.reactions.get(kind, 0)) for kind in Reaction.Kind.values]
 
 
-def cards_for(proposals: list[Proposal], reference: Reference) -> list[Card]:
-    """Two more queries for any number of proposals: their sections and reaction counts."""
+def cards_for(
+    proposals: list[Proposal], reference: Reference, *, with_groups: bool = False
+) -> list[Card]:
+    """Two more queries for any number of proposals: their sections and reaction counts
+    (and two for their near-duplicate groups, `with_groups`)."""
     counts = reaction_counts_for(proposals)
     sections = sections_by_id(p.section_id for p in proposals)
+    sizes = group_sizes(proposal_ids=[p.pk for p in proposals]) if with_groups else {}
     return [
         Card(
             proposal=p,
@@ -100,6 +107,7 @@ def cards_for(proposals: list[Proposal], reference: Reference) -> list[Card]:
                 for s in p.suggested_themes
                 if s["slug"] in reference.theme_by_slug
             ],
+            group_size=sizes.get(p.pk, 0),
         )
         for p in proposals
     ]
@@ -150,6 +158,7 @@ def render_filtered(
     reference: Reference,
     select: Callable[[], QuerySet[Proposal]],
     more: Callable[[QuerySet[Proposal]], dict[str, Any]] | None = None,
+    with_groups: bool = False,
     **context: Any,
 ) -> HttpResponse:
     """A page of the proposals `select` returns, or a 400 page naming each bad filter.
@@ -172,7 +181,7 @@ def render_filtered(
         {
             "form": form,
             "page": page,
-            "cards": cards_for(list(page.object_list), reference),
+            "cards": cards_for(list(page.object_list), reference, with_groups=with_groups),
             "query": query_without_page(request),
             **(more(queryset) if more else {}),
             **context,

@@ -21,6 +21,7 @@ from frontend.views.common import (
     render_filtered,
 )
 from frontend.views.public import filter_context
+from proposals.duplicates.selectors import near_duplicates
 from proposals.models import Proposal
 from proposals.selectors import (
     decision_history,
@@ -45,6 +46,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         form,
         reference,
         lambda: moderation_queue(user=request.user, filters=filters),
+        with_groups=True,
         bulk_form=BulkDecisionForm(),
     )
 
@@ -123,6 +125,7 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
             "dup_query": dup_query,
             "candidates": candidates,
             "dup_error": dup_error,
+            "near_duplicates": near_duplicates(user=request.user, proposal=proposal),
         },
         status=status,
     )

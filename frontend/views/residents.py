@@ -13,6 +13,7 @@ from civic.errors import DomainError
 from frontend.forms import ProposalForm, ReactionForm
 from frontend.throttling import throttle_wait, throttled_page
 from frontend.views.common import Reference, add_errors, cards_for, paginate, refusal
+from proposals.duplicates.selectors import Similar, similar_published
 from proposals.models import Proposal
 from proposals.selectors import proposal_find_visible, proposal_list_of_author
 from proposals.services import (
@@ -70,7 +71,14 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and (wait := throttle_wait(request, "submit")):
         return throttled_page(request, wait)
-    if request.method == "POST" and form.is_valid():
+    similar: list[Similar] = []
+    if request.method == "POST" and form.is_valid() and not request.POST.get("confirmed_new"):
+        # Before filing: published proposals nearly the same as this one. The author may
+        # react to one instead, or submit anyway (the form comes back with confirmed_new).
+        similar = similar_published(
+            strategy=strategy, title=form.cleaned_data["title"], body=form.cleaned_data["body"]
+        )
+    if request.method == "POST" and form.is_valid() and not similar:
         try:
             proposal = proposal_submit(
                 author=request.user,
@@ -91,7 +99,13 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/proposals/form.html",
-        {"form": form, "strategy": strategy, "strategies": strategies, "editing": None},
+        {
+            "form": form,
+            "strategy": strategy,
+            "strategies": strategies,
+            "editing": None,
+            "similar": similar,
+        },
         status=400 if form.errors else 200,
     )
 
