@@ -9,7 +9,7 @@ import time
 from django.db import connection, transaction
 
 from civic.accounts.models import User
-from proposals.models import Proposal, Tally
+from proposals.models import DuplicateIndex, Proposal, Tally
 from strategy.models import District, Section, Strategy, Theme
 
 
@@ -133,12 +133,22 @@ def drop(strategy: Strategy) -> None:
     """Delete the generated rows in bulk: the ORM's cascade would load a million objects."""
     proposals = "SELECT id FROM proposals_proposal WHERE strategy_id = %s"
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in ("proposals_proposal_themes", "proposals_reaction", "proposals_proposalevent"):
+        cursor.execute(
+            f"DELETE FROM proposals_fingerprintband WHERE fingerprint_id IN ({proposals})",  # noqa: S608
+            [strategy.pk],
+        )
+        for table in (
+            "proposals_proposal_themes",
+            "proposals_reaction",
+            "proposals_proposalevent",
+            "proposals_fingerprint",
+        ):
             cursor.execute(
                 f"DELETE FROM {table} WHERE proposal_id IN ({proposals})",  # noqa: S608
                 [strategy.pk],
             )
         cursor.execute("DELETE FROM proposals_proposal WHERE strategy_id = %s", [strategy.pk])
         Tally.objects.filter(strategy=strategy).delete()
+        DuplicateIndex.objects.filter(strategy=strategy).delete()
         Section.objects.filter(strategy=strategy).delete()
         strategy.delete()

@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "suggester-retrain": {
+        "task": "proposals.suggester_retrain",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 3600},
+    },
     "duplicate-sweep": {
         "task": "proposals.duplicate_sweep",
         "schedule": 60.0,

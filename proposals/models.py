@@ -232,6 +232,30 @@ class Tally(models.Model):
         return self.dirty_version > self.built_version
 
 
+class SuggesterModel(models.Model):
+    """A theme suggester learned from moderators' confirmed themes, on top of the vocabulary.
+
+    `learned` holds, per language, the word keys the training texts taught and the themes
+    each speaks for ({language: {key: {slug: weight}}}). The newest `active` model makes
+    every suggestion, and its `version` is stored with each one.
+    """
+
+    version = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    trained_on = models.PositiveIntegerField(help_text="confirmed proposals it learned from")
+    learned = models.JSONField(default=dict, blank=True)
+    # Top-1 accuracy on the evaluation texts, per language, of this model and of the
+    # vocabulary alone, measured when it was trained.
+    accuracy = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version
+
+
 class DuplicateIndex(models.Model):
     """The near-duplicate grouping of one strategy, kept up to date by `duplicates_refresh`.
 

@@ -129,19 +129,17 @@ def _analyse_after_commit(proposal: Proposal) -> None:
     from proposals.tasks import duplicates_refresh, suggest_proposal_themes
 
     enqueue_on_commit(suggest_proposal_themes, proposal.pk)
-    # A refresh takes every stale proposal of the strategy, so a burst of submissions (a
-    # campaign) costs one real refresh; the later messages find nothing left to do.
-    enqueue_on_commit(duplicates_refresh, proposal.strategy_id, countdown=1)
+    enqueue_on_commit(duplicates_refresh, proposal.strategy_id, proposal.pk)
 
 
 def proposal_suggestions_save(*, proposal_id: int) -> list[dict[str, Any]]:
     """Suggest themes for a proposal's current text and store them beside its themes."""
-    from proposals.suggest.suggester import default_suggester
+    from proposals.suggest.training import current_suggester
 
     proposal = Proposal.objects.filter(pk=proposal_id).only("id", "title", "body").first()
     if proposal is None:
         return []
-    suggestion = default_suggester().suggest(f"{proposal.title}\n{proposal.body}")
+    suggestion = current_suggester().suggest(f"{proposal.title}\n{proposal.body}")
     themes = [
         {"slug": theme.slug, "score": theme.score, "words": list(theme.words)}
         for theme in suggestion.themes

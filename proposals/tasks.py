@@ -143,11 +143,12 @@ def suggestion_sweep() -> int:
 
 
 @shared_task(name="proposals.duplicates_refresh")
-def duplicates_refresh(strategy_id: int) -> dict[str, object]:
-    """Fingerprint the strategy's new and edited proposals and regroup its near-duplicates."""
+def duplicates_refresh(strategy_id: int, proposal_id: int | None = None) -> dict[str, object]:
+    """Fingerprint a new or edited proposal (or, without one, every stale proposal of the
+    strategy) and regroup the strategy's near-duplicates around it."""
     from proposals.duplicates.services import duplicates_refresh as refresh
 
-    return refresh(strategy_id=strategy_id).as_dict()
+    return refresh(strategy_id=strategy_id, proposal_id=proposal_id).as_dict()
 
 
 @shared_task(name="proposals.duplicate_sweep")
@@ -159,3 +160,12 @@ def duplicate_sweep() -> list[int]:
     for strategy_id in strategy_ids:
         enqueue(duplicates_refresh, strategy_id)
     return strategy_ids
+
+
+@shared_task(name="proposals.suggester_retrain")
+def suggester_retrain() -> str | None:
+    """Periodic: learn from the themes moderators confirmed since the last model."""
+    from proposals.suggest.training import suggester_retrain as retrain
+
+    model = retrain()
+    return f"{model.version} active={model.active}" if model else None

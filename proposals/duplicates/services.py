@@ -101,16 +101,24 @@ def strategies_needing_refresh() -> list[int]:
     return sorted(set(stale) | set(outdated))
 
 
-def duplicates_refresh(*, strategy_id: int, full: bool = False) -> RefreshResult:
-    """Bring one strategy's fingerprints and groups up to date with its proposals."""
+def duplicates_refresh(
+    *, strategy_id: int, proposal_id: int | None = None, full: bool = False
+) -> RefreshResult:
+    """Bring one strategy's fingerprints and groups up to date with its proposals.
+
+    With `proposal_id` (after a submission or an edit) only that proposal is looked at, an
+    index read; without it, every proposal of the strategy is checked (the sweeper, the
+    command), which reads the whole strategy.
+    """
     p = fp.params()
     with transaction.atomic():
         index, _ = DuplicateIndex.objects.get_or_create(strategy_id=strategy_id)
         index = DuplicateIndex.objects.select_for_update().get(pk=index.pk)
+        stale = Proposal.objects.filter(_stale(strategy_id))
+        if proposal_id is not None and index.params == p.name and not full:
+            stale = stale.filter(pk=proposal_id)
         stale_ids = list(
-            Proposal.objects.filter(_stale(strategy_id))
-            .order_by("id")
-            .values_list("id", flat=True)[: settings.CIVIC_DUPLICATE_BATCH + 1]
+            stale.order_by("id").values_list("id", flat=True)[: settings.CIVIC_DUPLICATE_BATCH + 1]
         )
         if full or index.params != p.name or len(stale_ids) > settings.CIVIC_DUPLICATE_BATCH:
             count = _rebuild_all(strategy_id, p)

@@ -43,7 +43,7 @@ class Suggestion:
     version: str = VERSION
 
 
-def _tables(vocabulary: dict[str, dict[str, str]]) -> dict[str, Table]:
+def vocabulary_tables(vocabulary: dict[str, dict[str, str]]) -> dict[str, Table]:
     keyed = {
         "ru": lambda w: russian_stem(w.casefold()),
         "en": lambda w: english_stem(w.casefold()),
@@ -69,7 +69,7 @@ class Suggester:
 
     @classmethod
     def from_vocabulary(cls) -> "Suggester":
-        return cls(_tables(VOCABULARY))
+        return cls(vocabulary_tables(VOCABULARY))
 
     def _evidence(self, word: str) -> tuple[str | None, dict[str, float]]:
         """The themes a word speaks for, and the language whose vocabulary it was found in."""

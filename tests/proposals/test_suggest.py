@@ -64,6 +64,7 @@ def test_kazakh_keys_meet_their_inflected_forms():
     assert kazakh_key("мектеп") in kazakh_prefixes("мектептерге")
 
 
+@pytest.mark.django_db
 def test_suggest_themes_reads_and_writes_json_lines(monkeypatch):
     lines = [
         {"text": "Автобусы ходят редко"},
@@ -79,12 +80,14 @@ def test_suggest_themes_reads_and_writes_json_lines(monkeypatch):
     assert set(answers[0]["themes"][0]) == {"slug", "score"}
 
 
+@pytest.mark.django_db
 def test_suggest_themes_names_a_bad_line(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"text": "ok"}\nnot json\n'))
     with pytest.raises(CommandError, match="line 2"):
         call_command("suggest_themes", stdout=io.StringIO())
 
 
+@pytest.mark.django_db
 def test_evaluate_suggester_prints_accuracy_per_language(tmp_path):
     (tmp_path / "ru.jsonl").write_text(
         json.dumps({"text": "Автобусы ходят редко", "themes": ["transport"]}, ensure_ascii=False)
@@ -162,3 +165,126 @@ def test_the_sweep_suggests_for_proposals_whose_message_was_lost(submitted):
     assert suggestion_sweep() == 1
     submitted.refresh_from_db()
     assert submitted.suggestion_version and submitted.suggested_themes
+
+
+# --- learning from moderators ----------------------------------------------------------------
+
+
+def _confirmed(strategy, author, moderator, title: str, body: str, theme: str):
+    from proposals.services import proposal_moderate, proposal_submit
+    from strategy.models import Theme
+
+    proposal = proposal_submit(author=author, strategy=strategy, title=title, body=body)
+    return proposal_moderate(
+        proposal=proposal,
+        moderator=moderator,
+        decision="approve",
+        themes=[Theme.objects.get(slug=theme)],
+    )
+
+
+# A word no vocabulary holds ("тарантас", an old word for a carriage): only the moderators'
+# confirmed themes can teach what it is about.
+_TAUGHT = [
+    ("Тарантасы на Абая", "Тарантасы стоят на Абая весь день, ни пройти ни проехать."),
+    ("Убрать тарантасы", "Каждый тарантас у школы мешает детям, уберите их с улицы."),
+    ("Тарантас у парка", "Тарантасами заставлен въезд у парка, нужен порядок на улице."),
+]
+
+
+@pytest.mark.django_db
+def test_without_a_learned_model_the_vocabulary_suggests():
+    from proposals.suggest.training import current_suggester
+
+    assert current_suggester().version == "vocabulary-1"
+
+
+@pytest.mark.django_db
+def test_retraining_learns_a_word_from_confirmed_themes_and_versions_the_model(
+    strategy, resident, moderator
+):
+    from proposals.models import Proposal, SuggesterModel
+    from proposals.services import proposal_suggestions_save
+    from proposals.suggest.training import current_suggester, suggester_retrain
+
+    before = default_suggester().suggest("Опять тарантасы!").themes
+    assert [t.slug for t in before] == []
+    for title, body in _TAUGHT:
+        _confirmed(strategy, resident, moderator, title, body, "safety")
+
+    model = suggester_retrain(force=True)
+    assert model is not None and model.trained_on == 3
+    assert set(model.accuracy) == {"model", "vocabulary"}
+    assert set(model.accuracy["model"]) == {"ru", "kk", "en"}
+    # Three proposals cannot make it worse on the evaluation texts, so it is in use.
+    assert model.active
+    assert SuggesterModel.objects.filter(active=True).count() == 1
+    assert "safety" in model.learned["ru"]["тарантас"]
+
+    suggestion = current_suggester().suggest("Опять тарантасы!")
+    assert suggestion.version == model.version
+    assert suggestion.themes[0].slug == "safety"
+    assert "тарантасы" in suggestion.themes[0].words
+
+    # Every suggestion stored on a proposal names the model that made it.
+    proposal = Proposal.objects.order_by("id").first()
+    proposal_suggestions_save(proposal_id=proposal.pk)
+    proposal.refresh_from_db()
+    assert proposal.suggestion_version == model.version
+
+
+@pytest.mark.django_db
+def test_a_campaign_teaches_once(strategy, resident, moderator):
+    from proposals.suggest.training import confirmed_examples
+
+    for _ in range(3):
+        _confirmed(strategy, resident, moderator, *_TAUGHT[0], "safety")
+    # The copies are one text: not enough texts to learn "тарантас" from.
+    assert len(list(confirmed_examples())) == 1
+
+
+@pytest.mark.django_db
+def test_retraining_waits_for_enough_new_confirmations(strategy, resident, moderator):
+    from proposals.suggest.training import suggester_retrain
+    from proposals.tasks import suggester_retrain as retrain_task
+
+    _confirmed(strategy, resident, moderator, *_TAUGHT[0], "safety")
+    assert suggester_retrain() is None
+    assert retrain_task() is None
+
+
+@pytest.mark.django_db
+def test_a_model_less_accurate_than_the_vocabulary_is_kept_inactive(
+    strategy, resident, moderator, monkeypatch
+):
+    from proposals.models import SuggesterModel
+    from proposals.suggest import training
+
+    # Teach common words the wrong theme, strongly: the evaluation texts then suffer.
+    monkeypatch.setattr(training, "LEARNED_WEIGHT", 50.0)
+    bodies = [
+        "Автобусы и дороги, остановки и маршруты в городе, транспорт и пробки.",
+        "Дороги разбиты, автобусы ходят редко, на остановках нет расписания.",
+        "Маршруты автобусов и светофоры на дорогах надо менять, пробки везде.",
+    ]
+    for n, body in enumerate(bodies):
+        _confirmed(strategy, resident, moderator, f"Про город {n}", body, "culture")
+    model = training.suggester_retrain(force=True)
+    assert model is not None and not model.active
+    assert sum(model.accuracy["model"].values()) < sum(model.accuracy["vocabulary"].values())
+    assert not SuggesterModel.objects.filter(active=True).exists()
+    assert training.current_suggester().version == "vocabulary-1"
+
+
+@pytest.mark.django_db
+def test_train_suggester_prints_the_figures(strategy, resident, moderator):
+    for title, body in _TAUGHT:
+        _confirmed(strategy, resident, moderator, title, body, "safety")
+    out = io.StringIO()
+    call_command("train_suggester", "--force", stdout=out)
+    text = out.getvalue()
+    assert re.search(r"learned-1-\d{8}: 3 confirmed proposals, \d+ learned keys, active", text)
+    assert re.search(r"ru: top-1 \d+\.\d% \(vocabulary alone \d+\.\d%\)", text)
+    out = io.StringIO()
+    call_command("train_suggester", stdout=out)
+    assert "nothing done" in out.getvalue()

@@ -5,9 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from proposals.suggest.evaluation import EVAL, best_themes
 from proposals.suggest.suggester import default_suggester
-
-EVAL = Path(__file__).resolve().parents[2] / "suggest" / "eval"
+from proposals.suggest.training import current_suggester
 
 
 class Command(BaseCommand):
@@ -19,17 +19,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--folder", default=str(EVAL), help="folder of <language>.jsonl files")
+        parser.add_argument(
+            "--vocabulary",
+            action="store_true",
+            help="evaluate the starting vocabulary alone, not the active learned model",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        suggester = default_suggester()
+        suggester = default_suggester() if options["vocabulary"] else current_suggester()
+        self.stdout.write(f"model: {suggester.version}")
         for path in sorted(Path(options["folder"]).glob("*.jsonl")):
             items = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
             primary = Counter(item["themes"][0] for item in items)
             common = primary.most_common(1)[0][0]
-            best = []
-            for item in items:
-                themes = suggester.suggest(item["text"]).themes
-                best.append(themes[0].slug if themes else None)
+            best = best_themes(suggester, items)
             hits = sum(1 for item, slug in zip(items, best, strict=True) if slug in item["themes"])
             baseline = sum(1 for item in items if common in item["themes"])
             self.stdout.write(

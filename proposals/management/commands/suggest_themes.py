@@ -4,14 +4,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from proposals.suggest.suggester import default_suggester
+from proposals.suggest.training import current_suggester
 
 
 class Command(BaseCommand):
     help = (
         'Suggest themes for texts: reads JSON lines {"text": ...} on standard input and writes '
         'one JSON line per input, {"language": ..., "themes": [{"slug": ..., "score": ...}]}, '
-        "best first. No database needed."
+        "best first, by the active learned model, or the vocabulary alone when there is none "
+        "(no database needed)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        suggester = default_suggester()
+        suggester = current_suggester()
         for number, line in enumerate(sys.stdin, start=1):
             if not line.strip():
                 continue
