@@ -425,3 +425,61 @@ def test_a_report_ordered_while_the_worker_is_down_is_built_when_it_returns(stac
     assert content.startswith(b"\xef\xbb\xbfcode,created_at,")
     assert content.count(b"e2e-report") == 2
     assert b"author@example.org" not in content
+
+
+def test_the_worker_groups_a_campaign_and_suggests_its_themes(stack, people):
+    """A Kazakh campaign (one text, small changes) sent through the API: the worker process
+    fingerprints each submission, groups them, and suggests themes, which staff then read."""
+    strategy = StrategyFactory(slug="e2e-campaign")
+    moderator_token = people["moderator"]
+    stack.start_redis()
+    stack.start_web()
+    stack.start_worker()
+    base = (
+        "Біздің ауладағы балалар алаңы бұзылған, әткеншектер сынған, "
+        "түнде жарық жоқ. Алаңды жөндеп, шам орнатуды сұраймыз."
+    )
+    variants = [base, base.replace("сынған", "сынып қалған"), base + " Рахмет!"]
+    ids = []
+    for n, body in enumerate(variants):
+        status, created = stack.call(
+            "POST",
+            "/api/v1/proposals/",
+            people["resident"],
+            {"strategy": strategy.slug, "title": f"Балалар алаңы {n}", "body": body},
+        )
+        assert status == 201, created
+        ids.append(created["id"])
+
+    def grouped() -> bool:
+        from proposals.models import Fingerprint
+
+        groups = set(
+            Fingerprint.objects.filter(proposal_id__in=ids).values_list("group", flat=True)
+        )
+        return Fingerprint.objects.filter(proposal_id__in=ids).count() == 3 and groups == {ids[0]}
+
+    _wait(grouped, timeout=40, what="the worker to group the three submissions")
+    status, groups = stack.call(
+        "GET", f"/api/v1/strategies/{strategy.slug}/duplicate-groups/", moderator_token
+    )
+    assert status == 200, groups
+    assert [(g["id"], g["size"]) for g in groups["results"]] == [(ids[0], 3)]
+    status, near = stack.call(
+        "GET", f"/api/v1/proposals/{ids[2]}/near-duplicates/", moderator_token
+    )
+    assert status == 200, near
+    assert {item["id"] for item in near} == {ids[0], ids[1]}
+    detail = _wait(
+        lambda: (
+            (b := stack.call("GET", f"/api/v1/proposals/{ids[0]}/", moderator_token)[1])[
+                "suggested_themes"
+            ]
+            and b
+        ),
+        timeout=40,
+        what="the worker to suggest themes",
+    )
+    assert detail["language"] == "kk"
+    assert detail["suggested_themes"][0]["version"]
+    assert "author@example.org" not in json.dumps([groups, near, detail])
