@@ -85,6 +85,24 @@ def _stale(strategy_id: int) -> "Q":
     )
 
 
+def _stale_one(strategy_id: int, proposal_id: int) -> list[int]:
+    # Two primary-key reads: the join of _stale, even narrowed to one id, lets PostgreSQL
+    # hash the whole fingerprint table (120 ms at 100,000 proposals).
+    updated_at = (
+        Proposal.objects.filter(pk=proposal_id, strategy_id=strategy_id)
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    if updated_at is None:
+        return []
+    computed_at = (
+        Fingerprint.objects.filter(proposal_id=proposal_id)
+        .values_list("computed_at", flat=True)
+        .first()
+    )
+    return [proposal_id] if computed_at is None or updated_at > computed_at else []
+
+
 def strategies_needing_refresh() -> list[int]:
     """Strategies with a proposal that has no fingerprint or was updated since it was made,
     or whose index was built with other parameters than the settings' (a changed threshold)."""
@@ -114,12 +132,14 @@ def duplicates_refresh(
     with transaction.atomic():
         index, _ = DuplicateIndex.objects.get_or_create(strategy_id=strategy_id)
         index = DuplicateIndex.objects.select_for_update().get(pk=index.pk)
-        stale = Proposal.objects.filter(_stale(strategy_id))
         if proposal_id is not None and index.params == p.name and not full:
-            stale = stale.filter(pk=proposal_id)
-        stale_ids = list(
-            stale.order_by("id").values_list("id", flat=True)[: settings.CIVIC_DUPLICATE_BATCH + 1]
-        )
+            stale_ids = _stale_one(strategy_id, proposal_id)
+        else:
+            stale_ids = list(
+                Proposal.objects.filter(_stale(strategy_id))
+                .order_by("id")
+                .values_list("id", flat=True)[: settings.CIVIC_DUPLICATE_BATCH + 1]
+            )
         if full or index.params != p.name or len(stale_ids) > settings.CIVIC_DUPLICATE_BATCH:
             count = _rebuild_all(strategy_id, p)
             result = RefreshResult(strategy_id, True, count, count)
@@ -223,6 +243,12 @@ def _rebuild_all(strategy_id: int, p: fp.Params) -> int:
             )
         )
         _write_bands(strategy_id, ids[start:stop], signatures[start:stop], p)
+    if connection.vendor == "postgresql":
+        # The planner's statistics still describe the tables before the bulk write: without
+        # fresh ones it scans every band instead of reading the key index (100 ms a lookup
+        # at 100,000 proposals instead of 1).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE proposals_fingerprint, proposals_fingerprintband")
     return len(ids)
 
 
