@@ -155,3 +155,45 @@ def test_a_resident_without_javascript_can_still_submit(chromium, live_server):
     page.wait_for_url("**/ru/me/proposals/")
     assert Proposal.objects.filter(title="Больше скамеек в сквере", status="pending").exists()
     context.close()
+
+
+def test_a_resident_told_of_a_similar_proposal_reacts_to_it_instead(visitor):
+    """Before submitting, an English-speaking resident on a phone is shown the published
+    proposal nearly the same as theirs, and reacts to it instead of filing a copy."""
+    demo_load()
+    published = (
+        Proposal.objects.filter(status="published", language="en", fingerprint__isnull=False)
+        .order_by("id")
+        .first()
+    )
+    count = Proposal.objects.count()
+    resident = visitor(width=360, height=780)
+    page = resident.page
+    _sign_in(resident, "en", "aigerim.s@demo.civic.kz")
+    resident.go("/en/proposals/new/?strategy=almaty-2050")
+    page.fill("#id_title", published.title)
+    # The same text, retyped with a few changes, as a campaign's next sender would.
+    page.fill("#id_body", published.body.replace(".", "!", 1).lower() + " Thank you.")
+    page.click("main form.proposal-form button[type=submit]")
+    page.wait_for_load_state()
+    similar = page.locator("section.similar")
+    assert similar.is_visible()
+    assert published.code in similar.inner_text()
+    assert Proposal.objects.count() == count  # nothing filed yet
+
+    similar.get_by_role("link", name=re.compile(published.code)).click()
+    page.wait_for_url(f"**/en/proposals/{published.pk}/")
+    page.click("button[name=kind][value=like]")
+    page.wait_for_load_state()
+    assert page.get_attribute("button[name=kind][value=like]", "aria-pressed") == "true"
+    assert Proposal.objects.count() == count
+
+    # Had they wanted to file it anyway, the form still says so and takes it.
+    resident.go("/en/proposals/new/?strategy=almaty-2050")
+    page.fill("#id_title", published.title)
+    page.fill("#id_body", published.body)
+    page.click("main form.proposal-form button[type=submit]")
+    page.wait_for_load_state()
+    page.click("main form.proposal-form button[type=submit]")
+    page.wait_for_url("**/en/me/proposals/")
+    assert Proposal.objects.count() == count + 1

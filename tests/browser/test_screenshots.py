@@ -59,6 +59,7 @@ def _pages() -> dict[str | None, list[tuple[str, str]]]:
         "analyst@demo.civic.kz": [
             ("analysis", "/analysis/?status=published&theme=transport"),
             ("reports", "/analysis/reports/"),
+            ("duplicates", "/analysis/duplicates/"),
         ],
     }
 
