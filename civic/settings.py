@@ -237,6 +237,14 @@ CIVIC_DUPLICATE_NUM_PERM = int(os.environ.get("CIVIC_DUPLICATE_NUM_PERM", "64"))
 # A refresh with more new or changed proposals than this regroups the whole strategy in
 # memory instead of one proposal at a time (an import, a first run).
 CIVIC_DUPLICATE_BATCH = int(os.environ.get("CIVIC_DUPLICATE_BATCH", "2000"))
+# Refuse to start with values MinHash/LSH cannot work with, rather than fail on a submission.
+if not 0 < CIVIC_DUPLICATE_THRESHOLD <= 1:
+    raise ImproperlyConfigured("CIVIC_DUPLICATE_THRESHOLD must be above 0 and at most 1.")
+if CIVIC_DUPLICATE_SHINGLE < 2 or CIVIC_DUPLICATE_NUM_PERM < 16 or CIVIC_DUPLICATE_BATCH < 1:
+    raise ImproperlyConfigured(
+        "CIVIC_DUPLICATE_SHINGLE must be at least 2, CIVIC_DUPLICATE_NUM_PERM at least 16 "
+        "and CIVIC_DUPLICATE_BATCH at least 1."
+    )
 
 # A queued report nobody started for this long is sent to the workers again (a lost
 # message); a running one past its time limit is retried up to this many times, then failed.

@@ -20,6 +20,8 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from django.conf import settings
 
+from proposals.suggest.stemming import KAZAKH_FOLD
+
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -33,8 +35,11 @@ class Params:
 
     @property
     def name(self) -> str:
+        # "k": Kazakh letters folded (see normalise). A change to how texts are read must
+        # change the name: every strategy then regroups on the next sweep.
         return (
-            f"minhash-c{self.shingle}-p{self.num_perm}-b{self.bands}r{self.rows}-t{self.threshold}"
+            f"minhash-k-c{self.shingle}-p{self.num_perm}-b{self.bands}r{self.rows}"
+            f"-t{self.threshold}"
         )
 
 
@@ -54,8 +59,9 @@ def params() -> Params:
 
 
 def normalise(text: str) -> str:
-    """Case, ё/е, punctuation and runs of spaces do not make two texts different."""
-    return _NOT_WORD.sub(" ", text.casefold().replace("ё", "е")).strip()
+    """Case, ё/е, punctuation, runs of spaces and Kazakh typed on a Russian keyboard (к for
+    қ, о for ө) do not make two texts different."""
+    return _NOT_WORD.sub(" ", text.casefold().replace("ё", "е").translate(KAZAKH_FOLD)).strip()
 
 
 def text_hash(text: str) -> str:

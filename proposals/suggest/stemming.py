@@ -13,7 +13,7 @@ _ENGLISH = snowballstemmer.stemmer("english")
 KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 # Residents often type Kazakh on a Russian keyboard (к for қ, о for ө): Kazakh words are
 # compared with those letters folded onto their Russian neighbours.
-_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
 _MIN_KEY = 3
 
 
@@ -34,7 +34,7 @@ def kazakh_key(word: str) -> str:
     only ever follow the stem, so a word is found by the longest vocabulary key it starts
     with; the final consonant goes because it voices before a vowel (көлік, көлігі).
     """
-    key = word.casefold().translate(_FOLD)
+    key = word.casefold().translate(KAZAKH_FOLD)
     if len(key) > _MIN_KEY and key[-1] in "кгпб":
         key = key[:-1]
     return key
@@ -43,7 +43,7 @@ def kazakh_key(word: str) -> str:
 @lru_cache(maxsize=65536)
 def kazakh_prefixes(word: str) -> tuple[str, ...]:
     """The prefixes of a word that may be a Kazakh vocabulary key, longest first."""
-    folded = word.translate(_FOLD)
+    folded = word.translate(KAZAKH_FOLD)
     return tuple(folded[:n] for n in range(len(folded), _MIN_KEY - 1, -1))
 
 
