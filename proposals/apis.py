@@ -207,7 +207,10 @@ class DuplicateGroupListApi(APIView):
         if strategy is None:
             raise Http404
         min_size = request.query_params.get("min_size", "2")
-        if not (min_size.isascii() and min_size.isdigit()) or not 2 <= int(min_size) <= 1_000_000:
+        if (
+            not (min_size.isascii() and min_size.isdigit() and len(min_size) <= 7)
+            or not 2 <= int(min_size) <= 1_000_000
+        ):
             raise InvalidInput(
                 "Invalid filter.",
                 errors={"min_size": ["A whole number from 2 to 1000000."]},

@@ -27,7 +27,8 @@ from proposals.labels import section_label
 from proposals.models import Proposal, Report
 from proposals.reports.services import report_list_of, report_order
 from proposals.selectors import proposal_counts, proposal_list
-from strategy.selectors import sections_in_order, strategy_list_public
+from strategy.models import Strategy
+from strategy.selectors import sections_in_order
 
 
 @permission_required(roles.VIEW_ALL)
@@ -141,17 +142,24 @@ def reports(request: HttpRequest) -> HttpResponse:
 def duplicate_groups_page(request: HttpRequest) -> HttpResponse:
     """The groups of nearly identical proposals of a strategy, largest first: a campaign of
     one text sent by many residents shows as one group with its size."""
-    strategies = list(strategy_list_public())
+    # Staff see draft strategies too, as in the API.
+    strategies = list(Strategy.objects.order_by("-opens_at", "slug"))
     slug = request.GET.get("strategy")
     if slug:
         strategy = next((s for s in strategies if s.slug == slug), None)
     else:
-        strategy = strategies[0] if strategies else None
+        strategy = next(
+            (s for s in strategies if s.status != Strategy.Status.DRAFT),
+            strategies[0] if strategies else None,
+        )
     raw_size = request.GET.get("min_size", "2")
     error = ""
     if slug and strategy is None:
         error = _("No strategy has the address %(slug)s.") % {"slug": slug}
-    elif not (raw_size.isascii() and raw_size.isdigit()) or not 2 <= int(raw_size) <= 1_000_000:
+    elif (
+        not (raw_size.isascii() and raw_size.isdigit() and len(raw_size) <= 7)
+        or not 2 <= int(raw_size) <= 1_000_000
+    ):
         error = _("The smallest group size is a whole number from 2 to 1,000,000.")
     context: dict[str, Any] = {
         "strategies": strategies,

@@ -14,7 +14,7 @@ from frontend.forms import ProposalForm, ReactionForm
 from frontend.throttling import throttle_wait, throttled_page
 from frontend.views.common import Reference, add_errors, cards_for, paginate, refusal
 from proposals.duplicates.selectors import Similar, similar_published
-from proposals.models import Proposal
+from proposals.models import BODY_MIN, TITLE_MIN, Proposal
 from proposals.selectors import proposal_find_visible, proposal_list_of_author
 from proposals.services import (
     may_edit,
@@ -72,7 +72,12 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and (wait := throttle_wait(request, "submit")):
         return throttled_page(request, wait)
     similar: list[Similar] = []
-    if request.method == "POST" and form.is_valid() and not request.POST.get("confirmed_new"):
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not request.POST.get("confirmed_new")
+        and _long_enough(form.cleaned_data)
+    ):
         # Before filing: published proposals nearly the same as this one. The author may
         # react to one instead, or submit anyway (the form comes back with confirmed_new).
         similar = similar_published(
@@ -108,6 +113,12 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+def _long_enough(data: dict[str, Any]) -> bool:
+    # A text the service will refuse for its length gets that refusal first, not the
+    # "already proposed" step and then the refusal.
+    return len(data["title"].strip()) >= TITLE_MIN and len(data["body"].strip()) >= BODY_MIN
 
 
 def _own_proposal(request: HttpRequest, proposal_id: int) -> Proposal:

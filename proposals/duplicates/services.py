@@ -159,9 +159,11 @@ def duplicates_refresh(
 
 
 def group_signatures(ids: list[int], signatures: list[np.ndarray], p: fp.Params) -> _Groups:
-    """Group proposals in memory: those sharing a band key are compared with the first of
-    that bucket and joined when similar enough (one comparison per proposal and band, so a
-    campaign of a thousand copies costs a thousand comparisons, not a million)."""
+    """Group proposals in memory. Proposals sharing a band key form a bucket; each proposal
+    is compared with one member of every group already met in that bucket and joins those
+    it is similar enough to. A campaign of a thousand copies is one group in its buckets, so
+    it costs a thousand comparisons, not half a million; two alike proposals behind an
+    unlike older one still meet."""
     groups = _Groups()
     if not ids:
         return groups
@@ -172,16 +174,19 @@ def group_signatures(ids: list[int], signatures: list[np.ndarray], p: fp.Params)
         _, bucket_of, counts = np.unique(columns, axis=0, return_inverse=True, return_counts=True)
         bucket_of = bucket_of.ravel()
         shared = np.flatnonzero(counts[bucket_of] > 1)
-        first: dict[int, int] = {}
+        # Per bucket: one row for each group met in it so far.
+        met: dict[int, list[int]] = defaultdict(list)
         for row in shared.tolist():
-            bucket = int(bucket_of[row])
-            head = first.setdefault(bucket, row)
-            if (
-                head != row
-                and groups.find(ids[head]) != groups.find(ids[row])
-                and fp.similarity(matrix[head], matrix[row]) >= p.threshold
-            ):
-                groups.union(ids[head], ids[row])
+            seen = met[int(bucket_of[row])]
+            joined = False
+            for other in seen:
+                if groups.find(ids[other]) == groups.find(ids[row]):
+                    joined = True
+                elif fp.similarity(matrix[other], matrix[row]) >= p.threshold:
+                    groups.union(ids[other], ids[row])
+                    joined = True
+            if not joined:
+                seen.append(row)
     return groups
 
 
