@@ -213,13 +213,14 @@ def _rebuild_all(strategy_id: int, p: fp.Params) -> int:
     batch: list[str] = []
 
     def flush() -> None:
-        signatures.extend(fp.signatures(batch, p))
+        for text_hash, signature in fp.fingerprints(batch, p):
+            hashes.append(text_hash)
+            signatures.append(signature)
         batch.clear()
 
     for proposal_id, updated_at, text in _proposal_texts(strategy_id):
         ids.append(proposal_id)
         stamps.append(updated_at)
-        hashes.append(fp.text_hash(text))
         batch.append(text)
         if len(batch) >= _READ_CHUNK:
             flush()
