@@ -288,3 +288,39 @@ def test_train_suggester_prints_the_figures(strategy, resident, moderator):
     out = io.StringIO()
     call_command("train_suggester", stdout=out)
     assert "nothing done" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_proposals_from_before_provenance_get_their_authors_themes_back(
+    strategy, resident, moderator
+):
+    """The data migration: themes before the first decision that changed them are the
+    author's; without such a decision, the current themes are."""
+    import importlib
+
+    from django.apps import apps
+
+    from proposals.models import Proposal
+    from proposals.services import proposal_moderate, proposal_submit
+    from strategy.models import Theme
+
+    backfill = importlib.import_module("proposals.migrations.0008_backfill_author_themes").backfill
+    ecology, transport = Theme.objects.get(slug="ecology"), Theme.objects.get(slug="transport")
+    changed = proposal_submit(
+        author=resident, strategy=strategy, title="Смог зимой", body=BODY_TEXT, themes=[ecology]
+    )
+    proposal_moderate(proposal=changed, moderator=moderator, decision="approve", themes=[transport])
+    kept = proposal_submit(
+        author=resident, strategy=strategy, title="Смог летом", body=BODY_TEXT, themes=[ecology]
+    )
+    none = proposal_submit(author=resident, strategy=strategy, title="Без тем", body=BODY_TEXT)
+    Proposal.objects.update(author_themes=[])
+
+    backfill(apps, None)
+
+    assert Proposal.objects.get(pk=changed.pk).author_themes == ["ecology"]
+    assert Proposal.objects.get(pk=kept.pk).author_themes == ["ecology"]
+    assert Proposal.objects.get(pk=none.pk).author_themes == []
+
+
+BODY_TEXT = "Переведите частный сектор с угля на газ, дышать зимой совсем нечем."
