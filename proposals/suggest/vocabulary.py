@@ -2,123 +2,231 @@
 
 Words residents use for each theme, in their dictionary form; the suggester stems them.
 Written for the suggester and kept apart from the evaluation texts in eval/, which were
-written separately and never consulted here. Weight 1 unless a word is nearly proof of
-its theme (2).
+written separately and never consulted here. It was grown against the development texts
+in dev/, written for that and apart from eval/ (`bench/dev_suggester.py` shows their
+misses): words residents use for each theme were added, and words that misled taken out.
+
+Every word weighs 1 (the suggester has no per-word weights) and a word in several
+themes' lists is shared between them, so a list holds words that say what a proposal is
+about, not where it happened or what broke: "двор", "дом", "улица", "работает",
+"district", "park" and "жұмыс" (as in "жұмыс істемейді") are in none. Phrases are
+written with underscores, but each of their words counts alone.
+
+Russian entries are stemmed; where Snowball gives an inflected form another stem, that
+form is listed too ("батареи", "остановок"). Kazakh entries are keys: a word is found by
+the longest key it starts with, Kazakh letters folded onto Russian ones and a final
+к/г/п/б dropped, so verbal nouns lose their -у ("абаттандыр") and some nouns are given
+as the forms that carry them ("арықт", "тұраққа"). Russian words are looked up among the
+Kazakh keys too, so no key may begin common words of another meaning: not "жер"
+(жертва, жерасты), "бас" (бассейн), "өрт" (орталық), "заң" (занят), "салық" (салып),
+"тұрақ" (туралы), "қарт" (карта), "көл" (қол), "шаң" (Шаңырақ), "балалар", "тұрғын"
+(тұрғындар), "қала", "шағын" or "көше". Words of two letters ("су", "үй", "ит", "QR",
+"Wi-Fi") are never matched.
 """
 
 VOCABULARY: dict[str, dict[str, str]] = {
     "ecology": {
-        "ru": "экология экологический воздух смог загрязнение выброс дерево деревья озеленение "
-        "зелень газон сквер лес природа река арык водоем мусор свалка отходы переработка "
-        "сортировка пластик уголь угольный отопление_углем выхлоп пыль климат парк_природный "
-        "вырубка ТЭЦ",
-        "kk": "экология ауа түтін ластану қалдық қоқыс ағаш көгалдандыру көк өзен арық табиғат "
-        "орман шаң көмір полигон қайта_өңдеу пластик тазалық жасыл саябақ",
-        "en": "ecology environment air smog pollution emission tree trees green greenery lawn "
-        "forest nature river waste garbage trash landfill recycling recycle plastic coal "
-        "exhaust dust climate clean",
+        "ru": "экология экологический экологичный эколог воздух смог загрязнение "
+        "загрязнять загазованность выброс выхлоп выхлопной экокласс дым гарь копоть "
+        "дышать задыхаться уголь угольный котельная ТЭЦ пыль климат шум дерево деревья "
+        "тополь саженец посадка насаждения озеленение зелень зеленый газон трава "
+        "поливать полива листва сжигание вырубка вырубать вырубили рубка лес лесопарк "
+        "природа ледник река речка арык водоем озеро мусор мусорка мусорный мусоровоз "
+        "урна бутылка свалка свалок отходы переработка сортировка раздельный пластик "
+        "батарейка чистота",
+        "kk": "экология ауа түтін смогт ластан күйе көмір ЖЭО қоршаған ағаш теректер "
+        "көшет көгал жасыл газон жапырақ суар шырша табиғат орман өзен тұман арықт "
+        "арыққа арығы қоқыс қалдықт қалдығы полигон пластик бөтелке сұрыпта",
+        "en": "ecology environment environmental air smog haze pollution polluted "
+        "emission exhaust smoke soot breathe coal boiler CHP dust climate noise tree "
+        "trees sapling green greenery lawn logging forest nature glacier river lake "
+        "aryk waste garbage trash rubbish litter bottle landfill dump bin bins "
+        "recycling recycle plastic",
     },
     "transport": {
-        "ru": "транспорт автобус троллейбус маршрутка маршрут метро остановка дорога трасса "
-        "пробка пробки светофор парковка парковать водитель машина автомобиль такси "
-        "велодорожка велосипед самокат интервал проезд шоссе развязка LRT БРТ трамвай "
-        "перекресток полоса асфальт яма ремонт_дорог",
-        "kk": "көлік автобус троллейбус маршрут метро аялдама жол жөндеу кептеліс бағдаршам тұрақ "
-        "жүргізуші көше велосипед такси қиылыс асфальт шұңқыр жүру аялдамасы жолаушы",
-        "en": "transport transit bus buses trolleybus marshrutka route metro subway stop road "
-        "traffic jam light parking park_car driver car taxi bike bicycle lane scooter repair "
-        "interval commute highway intersection asphalt pothole tram BRT",
+        "ru": "транспорт автобус троллейбус трамвай электробус маршрутка маршруток "
+        "маршрутчик маршрут метро LRT БРТ остановка остановок расписание интервал "
+        "пересадка пассажир проезд проездной валидатор Онай такси дорога дорожный "
+        "трасса шоссе магистраль объездная развязка эстакада тоннель мост перекресток "
+        "перекрестке полоса выделенка разметка асфальт яма пробка пробок затор "
+        "светофор парковка парковок парковать эвакуатор водитель машина автомобиль "
+        "авто велодорожка велодорожек велосипед велосипедист самокат электросамокат "
+        "вокзал аэропорт",
+        "kk": "көлік автобус троллейбус трамвай электробус маршрут метро аялдама бекет "
+        "кесте жолаушы валидатор такси машина жол айналма көпір қиылыс жолақ асфальт "
+        "шұңқыр кептеліс тығын қозғалыс бағдаршам тұрағы тұраққа тұрақта жүргізуші "
+        "велосипед веложол самокат вокзал әуежай",
+        "en": "transport transit bus buses trolleybus tram minibus marshrutka route "
+        "metro subway BRT LRT timetable interval commute passenger stop fare validator "
+        "Onay taxi road highway bypass intersection junction interchange bridge tunnel "
+        "lane asphalt pothole traffic jam congestion driver car vehicle bike bicycle "
+        "scooter airport",
     },
     "safety": {
-        "ru": "безопасность опасно опасный преступность кража грабеж полиция патруль камера "
-        "видеонаблюдение освещение_улиц темно фонарь собаки бездомные_собаки хулиган "
-        "пешеходный_переход авария землетрясение ЧС эвакуация пожар драка наркотики",
-        "kk": "қауіпсіздік қауіпті қылмыс ұрлық полиция патруль камера бейнебақылау жарық "
-        "шам қараңғы ит төбелес жер_сілкінісі төтенше өрт апат есірткі",
-        "en": "safety safe unsafe danger dangerous crime theft robbery police patrol camera "
-        "cctv lighting dark streetlight dogs stray fight accident earthquake emergency "
-        "evacuation fire drugs",
+        "ru": "безопасность опасно опасный страшно преступность преступник кража "
+        "воровство вор грабеж ограбить мошенник нападение нападать хулиган хулиганство "
+        "драка пьяный наркотики наркоман закладка полиция полицейский патруль "
+        "патрульный участковый камера видеонаблюдение освещение фонарь темно темнота "
+        "собака бродячий покусать переход пешеход скорость гонять лежачий сбить сбили "
+        "авария ДТП ограждение люк гололед землетрясение сейсмостойкость сейсмический "
+        "сель селевой селезащитный оползень паводок лавина ЧС МЧС эвакуация спасатель "
+        "пожар пожарный",
+        "kk": "қауіпсіздік қауіпті қауіп қорқыныш қылмыс ұрлық ұры тонау алаяқ төбелес "
+        "бұзақы маскүнем есірткі нашақор тәртіп полиция полицей патруль камера "
+        "бейнебақылау шам жарықтандыр жарығы қараңғы иттер қаңғыбас өткел жылдамдық "
+        "апат люк көктайғақ тайғақ сілкініс сейсмикалық сел көшкін тасқын төтенше "
+        "құтқарушы",
+        "en": "safety safe unsafe danger dangerous scary crime criminal theft thief "
+        "steal stolen robbery rob mugged burglary attack harass fight drunk hooligan "
+        "drug addict police cop patrol camera cctv lighting light lamp streetlight "
+        "unlit dark dog stray crossing crosswalk speed speeding accident manhole icy "
+        "earthquake quake seismic mudflow landslide avalanche emergency evacuation "
+        "rescue fire",
     },
     "urban_planning": {
-        "ru": "градостроительство застройка застройщик высотка многоэтажка генплан "
-        "архитектура фасад площадь сквер_благоустройство благоустройство тротуар бульвар "
-        "пешеходная_зона общественное_пространство детская_площадка двор дворы "
-        "реконструкция снос здание квартал микрорайон историческое",
-        "kk": "қала_құрылысы құрылыс құрылысшы көпқабатты бас_жоспар сәулет алаң абаттандыру "
-        "жаяу_жүргіншілер тротуар аула балалар_алаңы ғимарат қайта_құру шағынаудан тарихи",
-        "en": "planning urban zoning development developer highrise high-rise masterplan "
-        "architecture facade square plaza sidewalk pavement boulevard pedestrian public_space "
-        "playground courtyard yard building reconstruction demolition district historic",
+        "ru": "градостроительство урбанист генплан планировка застройка застройщик "
+        "застраивать стройка строительство самострой точечный высотка высоток "
+        "многоэтажка многоэтажек многоэтажный небоскреб этажность комплекс архитектура "
+        "архитектор фасад облик дизайн исторический снос снести реконструкция "
+        "инфраструктура благоустройство благоустроенный пространство площадь площадка "
+        "площадок сквер бульвар аллея аллеи набережная фонтан лавочка лавочек скамейка "
+        "скамеек тротуар пешеходный бордюр плитка брусчатка пустырь предгорье склон",
+        "kk": "құрылыс құрылысшы жоспар көпқабатты қабатты кешен сәулет сәулетші "
+        "қасбет ғимарат тарихи реконструкция инфрақұрылым абаттандыр кеңістік алаң "
+        "сквер бульвар аллея жағалау фонтан субұрқақ орындықт тротуар жаяу бордюр "
+        "жиектас плитка бөктер беткей баурай",
+        "en": "planning urban zoning masterplan development developer construction "
+        "highrise high-rise tower skyscraper storey density residential architecture "
+        "architect facade design redesign historic demolition demolish reconstruction "
+        "infrastructure landscaping landscaped space square plaza boulevard alley "
+        "embankment fountain bench playground sidewalk pavement paving curb pedestrian "
+        "walkable wasteland foothill slope hillside",
     },
     "housing_utilities": {
-        "ru": "ЖКХ КСК ОСИ коммунальные коммуналка отопление батареи горячая_вода вода "
-        "водопровод канализация электричество свет_отключили газ лифт подъезд крыша ремонт "
-        "дом_аварийный жилье квартира очередь_на_жилье тариф счетчик трубы",
-        "kk": "ТКШ ПИБ коммуналдық жылу жылыту су ыстық_су кәріз электр жарық_сөнді газ лифт "
-        "кіреберіс шатыр жөндеу үй тұрғын_үй пәтер тариф есептегіш құбыр",
-        "en": "utilities heating radiator hot_water water plumbing sewage sewer electricity "
-        "power outage gas elevator lift entrance roof repair housing apartment flat tenant "
-        "tariff meter pipes building_management",
+        "ru": "ЖКХ КСК ОСИ управляющая коммунальные коммуналка тариф квитанция Алсеко "
+        "счетчик отопление отопительный батарея батареи радиатор теплотрасса теплосеть "
+        "теплоноситель горячая_вода вода водопровод водоснабжение водоканал "
+        "канализация стояк труба сантехник электричество электроэнергия напряжение "
+        "электрик отключение отключать газ лифт подъезд домофон мусоропровод крыша "
+        "кровля подвал подвалы протекать затопить затоплен заливать сырость плесень "
+        "капремонт аварийный расселение расселить жилье жилищный квартира жилец жильцы "
+        "очередник ипотека",
+        "kk": "ТКШ коммуналдық тариф есептегіш жылу жылыту ыстық суық сумен құбыр "
+        "кәріз сантехник электр кернеу өшір газ лифт подъезд кіреберіс шатыр жертөле "
+        "апатты пәтер баспана тұрғынжай жалдамалы ипотека",
+        "en": "utilities utility KSK OSI tariff bill meter heating radiator hot_water "
+        "water plumbing plumber pipe sewage sewer electricity electrician voltage "
+        "power outage gas elevator lift entrance stairwell intercom chute roof ceiling "
+        "leak leaking flooded basement damp mould mold condemned housing apartment "
+        "flat tenant landlord mortgage",
     },
     "economy_jobs": {
-        "ru": "экономика работа рабочие_места безработица зарплата бизнес предприниматель "
-        "малый_бизнес налоги рынок базар торговля инвестиции туризм туристы производство "
-        "завод кредит цены аренда вакансии",
-        "kk": "экономика жұмыс жұмыссыздық жалақы бизнес кәсіпкер шағын_бизнес салық нарық "
-        "базар сауда инвестиция туризм турист өндіріс зауыт несие баға жалдау",
-        "en": "economy economic job jobs work unemployment salary wage business entrepreneur "
-        "small_business tax taxes market bazaar trade investment tourism tourist production "
-        "factory loan prices rent vacancy startup",
+        "ru": "экономика экономический рабочий работодатель трудоустройство занятость "
+        "безработица безработный вакансия зарплата заработок доход бизнес бизнесмен "
+        "предприниматель предпринимательство самозанятый стартап МСБ предприятие налог "
+        "кредит кредиты субсидия инвестиции инвестор цена инфляция подорожать аренда "
+        "рынок рынке базар ярмарка торговля торговый павильон фермер ремесленник "
+        "производство производитель завод промзона экспорт импорт прибыль выручка "
+        "туризм турист гостиница",
+        "kk": "экономика еңбек жұмыссыз жұмыспен жұмысшы вакансия жалақы айлық табыс "
+        "бизнес кәсіпкер кәсіпкерлік кәсіпорын ШОБ салықт салыққа несие субсидия "
+        "инвестиция инвестор баға қымбат инфляция жалдау нарық базар жәрмеңке сауда "
+        "саудагер фермер өндіріс өндіруші өнеркәсіп зауыт туризм турист",
+        "en": "economy economic job jobs employment unemployment unemployed employer "
+        "vacancy salary wage business entrepreneur startup SME enterprise tax taxes "
+        "loan credit subsidy investment investor price prices inflation rent market "
+        "bazaar trade trader vendor commerce production producer factory industry "
+        "industrial tourism tourist hotel",
     },
     "education": {
-        "ru": "образование школа школы школьники ученики учитель учителя детский_сад садик "
-        "детсад университет вуз студенты колледж обучение урок класс кружки",
-        "kk": "білім білім_беру мектеп оқушы мұғалім балабақша университет студент колледж "
-        "оқу сабақ сынып үйірме",
-        "en": "education school schools pupils students teacher teachers kindergarten "
-        "university college learning lesson class classroom tutoring",
+        "ru": "образование обучение учеба школа школьник школьный ученик первоклассник "
+        "выпускник класс урок парта учебник экзамен ЕНТ учитель учительница педагог "
+        "преподаватель тьютор репетитор гимназия лицей продленка кружок кружки сад "
+        "садик детсад ясли воспитатель университет вуз студент стипендия общежитие "
+        "колледж",
+        "kk": "білім оқу оқыту мектеп оқушы сынып сабақ оқулық емтихан ҰБТ мұғалім "
+        "ұстаз репетитор гимназия лицей үйірме балабақша тәрбиеші университет ЖОО "
+        "студент шәкіртақы жатақхана колледж түлек",
+        "en": "education educational learning teaching school schools pupil class "
+        "classroom lesson homework textbook curriculum exam UNT teacher tutor tutoring "
+        "gymnasium lyceum kindergarten preschool nursery daycare university college "
+        "student stipend scholarship dorm dormitory",
     },
     "health": {
-        "ru": "здоровье здравоохранение поликлиника больница врач врачи скорая медицина "
-        "аптека лекарства очередь_к_врачу медсестра лечение спорт_здоровье",
-        "kk": "денсаулық емхана аурухана дәрігер жедел_жәрдем медицина дәріхана дәрі "
-        "емдеу медбике науқас",
-        "en": "health healthcare clinic hospital doctor doctors ambulance medicine medical "
-        "pharmacy drugs_medicine nurse treatment patients",
+        "ru": "здоровье здравоохранение медицина медицинский поликлиника больница "
+        "роддом травмпункт диспансер медпункт скорая врач доктор терапевт педиатр "
+        "кардиолог невролог гинеколог онколог хирург стоматолог стоматология психолог "
+        "медсестра медсестер фельдшер пациент лечение лечиться болезнь больничный "
+        "аптека лекарство рецепт инсулин прививка прививок вакцина анализ медосмотр "
+        "МРТ ОСМС талон спорт спортивный спортзал спортплощадка стадион футбольный "
+        "тренажер бассейн физкультура забег ЗОЖ",
+        "kk": "денсаулық медицина емхана аурухана перзентхана травмпункт диспансер "
+        "жедел_жәрдем дәрігер терапевт педиатр кардиолог хирург стоматолог тіс "
+        "психолог медбике науқас ауру жарақат емдеу емдел дәріхана дәрі екпе вакцина "
+        "МӘМС талон спорт стадион бассейн денешынықтыру салауатты",
+        "en": "health healthcare medicine medical clinic polyclinic hospital maternity "
+        "trauma ambulance paramedic doctor physician pediatrician therapist "
+        "cardiologist surgery dentist dental psychologist mental nurse patient "
+        "treatment illness disease pharmacy prescription medication insulin vaccine "
+        "vaccination MRI checkup insurance sport sports fitness gym stadium pool",
     },
     "culture": {
-        "ru": "культура театр музей библиотека фестиваль концерт памятник выставка кино "
-        "искусство музыка художник творчество",
-        "kk": "мәдениет театр мұражай кітапхана фестиваль концерт ескерткіш көрме кино өнер "
-        "музыка суретші шығармашылық",
-        "en": "culture theatre theater museum library festival concert monument exhibition "
-        "cinema art arts music artist",
+        "ru": "культура культурный досуг праздник творчество искусство креативный "
+        "театр театральный спектакль опера балет филармония цирк эстрада концерт "
+        "концертный музыка музыкант песня хор танец танцевальный айтыс домбра артист "
+        "музей музея музейный экспонат выставка выставок галерея галереи художник "
+        "скульптура граффити стрит-арт арт мозаика кино кинотеатр библиотека книжный "
+        "памятник наследие исторический экскурсия фестиваль",
+        "kk": "мәдени мереке дәстүр өнер шығармашылық театр спектакль қойылым опера "
+        "цирк сахна концерт музыка әнші домбыра айтыс мұражай көрмесі көрмелер галерея "
+        "суретші граффити мозаика қолөнер кино кітапхана кітаптар ескерткіш мұра "
+        "тарихи экскурсия фестиваль",
+        "en": "culture cultural art arts artist theatre theater opera ballet circus "
+        "concert music musician choir dance dombra aitys Nauryz museum exhibition "
+        "gallery sculpture graffiti mosaic cinema film library monument landmark "
+        "heritage historic festival",
     },
     "social": {
-        "ru": "социальный пенсионер пенсионеры пенсия инвалид инвалидность пандус "
-        "доступная_среда коляска многодетные пособие малоимущие бездомные льготы "
-        "пожилые ветераны",
-        "kk": "әлеуметтік зейнеткер зейнетақы мүгедек мүгедектігі пандус арба көпбалалы "
-        "жәрдемақы аз_қамтылған баспанасыз жеңілдік қарттар ардагер",
-        "en": "social pensioner pensioners pension disabled disability wheelchair ramp "
-        "accessible accessibility benefits homeless elderly veterans low-income",
+        "ru": "социальный соцзащита соцпомощь соцработник соцтакси АСП адресный "
+        "пособие льгота льготный пенсионер пенсия пенсионный пожилой престарелый "
+        "одинокий ветеран инвалид инвалидность ОВЗ ДЦП колясочник коляска колясок "
+        "маломобильный пандус доступный инклюзивный тактильный незрячий слабовидящий "
+        "глухой слабослышащий сурдопереводчик аутизм реабилитация многодетный одиночка "
+        "сирота детдом опека малоимущий малообеспеченный нуждающийся бедный бедность "
+        "уязвимый бездомный ночлежка кризисный волонтер благотворительность",
+        "kk": "әлеуметтік атаулы жәрдемақы жеңілдік зейнет зейнеткер зейнетақы қарттар "
+        "қария ардагер мүгедек арбамен арбасы арбадағы арбаға арбалы пандус қолжетімді "
+        "инклюзив зағип ымдау аутизм оңалту көпбалалы жалғызбасты жетім аз_қамтылған "
+        "кедей мұқтаж баспанасыз қамқорлық ерікті қайырымдылық",
+        "en": "social welfare benefits discount pensioner pension elderly veteran "
+        "disabled disability handicapped wheelchair ramp accessible accessibility "
+        "barrier inclusive blind deaf autism rehab rehabilitation orphan orphanage "
+        "income poverty needy vulnerable homeless charity volunteer",
     },
     "digital": {
-        "ru": "цифровой приложение онлайн сайт интернет wi-fi вайфай электронный egov "
-        "электронное_правительство оплата_картой QR цифровизация данные открытые_данные "
-        "смарт умный",
-        "kk": "цифрлық қосымша онлайн сайт интернет электрондық egov электрондық_үкімет "
-        "карта_арқылы QR цифрландыру деректер ашық_деректер",
-        "en": "digital app application online website internet wifi wi-fi electronic egov "
-        "e-government card_payment QR digitalization data open_data smart",
+        "ru": "цифровой цифровизация электронный egov ЭЦП госуслуги приложение онлайн "
+        "сайт портал платформа чат-бот телеграм Каспи смс данные интернет вайфай "
+        "провайдер оптоволокно модем мобильный сотовый смартфон смарт умный датчик",
+        "kk": "цифрлық цифрландыр электрондық электрон egov ЭЦҚ қосымша онлайн сайт "
+        "портал Каспи деректер интернет вайфай провайдер оптика мобильді ұялы смартфон "
+        "ақылды датчик",
+        "en": "digital digitize digitalization electronic egov e-government app "
+        "application software online website portal platform chatbot Kaspi sms data "
+        "internet wifi broadband fiber provider mobile cell cellular smart sensor",
     },
     "governance": {
-        "ru": "акимат аким управление власть прозрачность отчет бюджет коррупция депутат "
-        "маслихат слушания общественные_слушания петиция чиновник госорган закон "
-        "решение_акимата",
-        "kk": "әкімдік әкім басқару билік ашықтық есеп бюджет сыбайлас_жемқорлық депутат "
-        "мәслихат тыңдау петиция шенеунік мемлекеттік_орган заң",
-        "en": "akimat akim city_hall government governance transparency accountability "
-        "report budget corruption deputy maslikhat hearing petition official officials law",
+        "ru": "акимат аким акимы администрация управление власть чиновник госслужащий "
+        "госорган депутат маслихат бюджет налогоплательщик отчет подотчетность "
+        "прозрачность прозрачный непрозрачный коррупция взятка хищение побор тендер "
+        "госзакупки прокуратура бюрократия отписка отиниш петиция слушания выборы "
+        "голосование референдум",
+        "kk": "әкімдік әкім басқару билік шенеунік депутат мәслихат бюджет есепт есебі "
+        "ашықтық жауапкершілік сыбайлас жемқор тендер прокуратура бюрократия өтініш "
+        "петиция тыңдау қатысу сайлау дауыс референдум",
+        "en": "akimat akim mayor administration government governance authorities "
+        "official officials bureaucrat deputy maslikhat council budget taxpayer report "
+        "accountability accountable transparency transparent corruption corrupt bribe "
+        "tender procurement prosecutor audit bureaucracy otinish petition hearing "
+        "hearings participation participatory election vote referendum",
     },
 }
