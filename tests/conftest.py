@@ -95,3 +95,18 @@ def _compiled_translations():
     from django.core.management import call_command
 
     call_command("compile_translations", verbosity=0)
+
+
+@pytest.fixture
+def submit(django_capture_on_commit_callbacks):
+    """Submit through the service and run what it enqueues after the commit (theme
+    suggestions, near-duplicate refresh), as a worker would."""
+    from proposals.services import proposal_submit
+
+    def _submit(strategy, title: str, body: str, author=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return proposal_submit(
+                author=author or UserFactory(), strategy=strategy, title=title, body=body
+            )
+
+    return _submit

@@ -36,17 +36,6 @@ def _page(response) -> str:
     return response.content.decode()
 
 
-@pytest.fixture
-def submit(django_capture_on_commit_callbacks):
-    def _submit(strategy: Strategy, title: str, body: str, author=None) -> Proposal:
-        with django_capture_on_commit_callbacks(execute=True):
-            return proposal_submit(
-                author=author or UserFactory(), strategy=strategy, title=title, body=body
-            )
-
-    return _submit
-
-
 def _publish(proposal: Proposal, moderator) -> Proposal:
     return proposal_moderate(proposal=proposal, moderator=moderator, decision="approve")
 

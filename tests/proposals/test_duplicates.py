@@ -181,19 +181,6 @@ def _sim(a: tuple[str, str], b: tuple[str, str]) -> float:
 
 
 @pytest.fixture
-def submit(django_capture_on_commit_callbacks):
-    """Submit through the service and run what it enqueues after the commit (the refresh)."""
-
-    def _submit(strategy: Strategy, title: str, body: str, author=None) -> Proposal:
-        with django_capture_on_commit_callbacks(execute=True):
-            return proposal_submit(
-                author=author or UserFactory(), strategy=strategy, title=title, body=body
-            )
-
-    return _submit
-
-
-@pytest.fixture
 def edit(django_capture_on_commit_callbacks, moderator):
     """A moderator asks for changes, then the author edits the text (tasks run)."""
 
