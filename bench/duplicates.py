@@ -113,6 +113,12 @@ def generate(count: int, seed: int = 7) -> tuple[list[tuple[str, str]], list[int
     return texts, campaign
 
 
+def _title_body(text: str) -> tuple[str, str]:
+    """The title and body a generated text is stored with (the same in memory and in the
+    database, so both runs sign the same text)."""
+    return text[:60].strip() or "Предложение", text[:10_000].ljust(20, ".")
+
+
 def write_strategy(texts: list[tuple[str, str]]) -> Strategy:
     for old in Strategy.objects.filter(slug=SLUG):
         drop(old)
@@ -130,8 +136,8 @@ def write_strategy(texts: list[tuple[str, str]]) -> Strategy:
                     code=f"DUP-{n:08d}",
                     strategy=strategy,
                     author=author,
-                    title=text[:60].strip() or "Предложение",
-                    body=text[:10_000].ljust(20, "."),
+                    title=_title_body(text)[0],
+                    body=_title_body(text)[1],
                     language=language,
                     status="published",
                     created_at=now,
@@ -213,13 +219,16 @@ def main() -> None:
 
     # Quality, in memory, on the same texts: MinHash/LSH against exact-text matching.
     started = time.perf_counter()
-    signatures = fp.signatures([text for _, text in texts], p)
+    signatures = fp.signatures([fp.proposal_text(*_title_body(text)) for _, text in texts], p)
     groups = group_signatures(list(range(len(texts))), signatures, p)
     minhash_labels = [groups.find(i) for i in range(len(texts))]
     minhash_seconds = time.perf_counter() - started
     started = time.perf_counter()
     first_of: dict[str, int] = {}
-    exact_labels = [first_of.setdefault(fp.text_hash(text), i) for i, (_, text) in enumerate(texts)]
+    exact_labels = [
+        first_of.setdefault(fp.text_hash(fp.proposal_text(*_title_body(text))), i)
+        for i, (_, text) in enumerate(texts)
+    ]
     exact_seconds = time.perf_counter() - started
     for name, labels, seconds in (
         ("near-duplicates (MinHash/LSH)", minhash_labels, minhash_seconds),
@@ -272,8 +281,8 @@ def main() -> None:
             code=f"DUP-NEW-{n:04d}",
             strategy=strategy,
             author=author,
-            title=text[:60].strip() or "Предложение",
-            body=text[:10_000].ljust(20, "."),
+            title=_title_body(text)[0],
+            body=_title_body(text)[1],
             language=language,
             created_at=now,
             updated_at=now,

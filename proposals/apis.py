@@ -206,16 +206,13 @@ class DuplicateGroupListApi(APIView):
         strategy = Strategy.objects.filter(slug=slug).first()
         if strategy is None:
             raise Http404
-        min_size = request.query_params.get("min_size", "2")
-        if (
-            not (min_size.isascii() and min_size.isdigit() and len(min_size) <= 7)
-            or not 2 <= int(min_size) <= 1_000_000
-        ):
+        min_size = duplicates.parse_min_size(request.query_params.get("min_size", "2"))
+        if min_size is None:
             raise InvalidInput(
                 "Invalid filter.",
                 errors={"min_size": ["A whole number from 2 to 1000000."]},
             )
-        labels = duplicates.duplicate_group_labels(strategy=strategy, min_size=int(min_size))
+        labels = duplicates.duplicate_group_labels(strategy=strategy, min_size=min_size)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(labels, request, view=self)
         groups = duplicates.duplicate_groups(strategy=strategy, labels=list(page))

@@ -251,6 +251,11 @@ class SuggesterModel(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=Q(active=True), name="one_suggester_in_use"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.version
@@ -299,7 +304,6 @@ class Fingerprint(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["strategy", "group"], name="fingerprint_strategy_group"),
-            models.Index(fields=["strategy", "text_hash"], name="fingerprint_strategy_text"),
         ]
 
     def __str__(self) -> str:

@@ -134,12 +134,13 @@ def _analyse_after_commit(proposal: Proposal) -> None:
 
 def proposal_suggestions_save(*, proposal_id: int) -> list[dict[str, Any]]:
     """Suggest themes for a proposal's current text and store them beside its themes."""
+    from proposals.duplicates.fingerprint import proposal_text
     from proposals.suggest.training import current_suggester
 
     proposal = Proposal.objects.filter(pk=proposal_id).only("id", "title", "body").first()
     if proposal is None:
         return []
-    suggestion = current_suggester().suggest(f"{proposal.title}\n{proposal.body}")
+    suggestion = current_suggester().suggest(proposal_text(proposal.title, proposal.body))
     themes = [
         {"slug": theme.slug, "score": theme.score, "words": list(theme.words)}
         for theme in suggestion.themes

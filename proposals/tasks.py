@@ -154,7 +154,7 @@ def duplicates_refresh(strategy_id: int, proposal_id: int | None = None) -> dict
 @shared_task(name="proposals.duplicate_sweep")
 def duplicate_sweep() -> list[int]:
     """Periodic: refresh the strategies a lost message or a changed threshold left behind."""
-    from proposals.duplicates.services import strategies_needing_refresh
+    from proposals.duplicates.selectors import strategies_needing_refresh
 
     strategy_ids = strategies_needing_refresh()
     for strategy_id in strategy_ids:

@@ -22,7 +22,11 @@ from frontend.views.common import (
     render_filtered,
 )
 from frontend.views.public import FILTER_KEYS, filter_context
-from proposals.duplicates.selectors import duplicate_group_labels, duplicate_groups
+from proposals.duplicates.selectors import (
+    duplicate_group_labels,
+    duplicate_groups,
+    parse_min_size,
+)
 from proposals.labels import section_label
 from proposals.models import Proposal, Report
 from proposals.reports.services import report_list_of, report_order
@@ -153,13 +157,11 @@ def duplicate_groups_page(request: HttpRequest) -> HttpResponse:
             strategies[0] if strategies else None,
         )
     raw_size = request.GET.get("min_size", "2")
+    min_size = parse_min_size(raw_size)
     error = ""
     if slug and strategy is None:
         error = _("No strategy has the address %(slug)s.") % {"slug": slug}
-    elif (
-        not (raw_size.isascii() and raw_size.isdigit() and len(raw_size) <= 7)
-        or not 2 <= int(raw_size) <= 1_000_000
-    ):
+    elif min_size is None:
         error = _("The smallest group size is a whole number from 2 to 1,000,000.")
     context: dict[str, Any] = {
         "strategies": strategies,
@@ -167,13 +169,13 @@ def duplicate_groups_page(request: HttpRequest) -> HttpResponse:
         "min_size": raw_size,
         "error": error,
     }
-    if error or strategy is None:
+    if error or strategy is None or min_size is None:
         return render(
             request, "frontend/analysis/duplicates.html", context, status=400 if error else 200
         )
     page = paginate(
         request,
-        duplicate_group_labels(strategy=strategy, min_size=int(raw_size)),
+        duplicate_group_labels(strategy=strategy, min_size=min_size),
         per_page=20,
     )
     context["page"] = page

@@ -57,6 +57,12 @@ def params() -> Params:
     )
 
 
+def proposal_text(title: str, body: str) -> str:
+    """The one text of a proposal that is fingerprinted (and given to the theme suggester):
+    stored and fresh signatures must be made from the same text to be compared."""
+    return f"{title}\n{body}"
+
+
 def normalise(text: str) -> str:
     """Case, ё/е, punctuation, runs of spaces and Kazakh typed on a Russian keyboard (к for
     қ, о for ө) do not make two texts different."""

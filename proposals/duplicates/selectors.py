@@ -1,20 +1,33 @@
 """Reading near-duplicates: for an author before submitting, for a moderator beside a pending
-proposal, and for an analyst as the groups of a strategy with their sizes."""
+proposal, for an analyst as the groups of a strategy with their sizes, and for the refresh
+as the stored proposals a signature is like.
 
-from collections import Counter, defaultdict
+A lookup reads at most CANDIDATE_LIMIT proposals sharing a band (the oldest first) and at
+most MEMBERS_PER_GROUP of any one group, so a campaign of fifty thousand copies costs what
+a campaign of fifty does: a text like one member of a group is like the group.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+import numpy as np
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from civic.accounts.models import User
 from proposals.duplicates import fingerprint as fp
-from proposals.duplicates.services import band_candidates, stored_signatures
-from proposals.models import Fingerprint, Proposal
+from proposals.models import DuplicateIndex, Fingerprint, FingerprintBand, Proposal
 from proposals.selectors import proposal_visible_to
 from strategy.models import Strategy
 
 # How many proposals of a group a list shows (its size counts them all).
 GROUP_SAMPLE = 10
+CANDIDATE_LIMIT = 1_000
+MEMBERS_PER_GROUP = 32
+MIN_SIZE_RANGE = (2, 1_000_000)
+# SQLite allows 32,766 bound parameters; stay far below in IN (...) lists.
+_IN_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -31,21 +44,92 @@ class DuplicateGroup:
     proposals: list[Proposal] = field(default_factory=list)
 
 
+def parse_min_size(raw: str) -> int | None:
+    """The smallest group size asked for, or None when `raw` is not a whole number in range
+    (checked before int(): thousands of digits would make int() itself fail)."""
+    low, high = MIN_SIZE_RANGE
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+# --- For the refresh ------------------------------------------------------------------------
+
+
+def stored_signatures(ids: Iterable[int]) -> dict[int, np.ndarray]:
+    """The stored signature of each of these proposals that has one."""
+    wanted = sorted(set(ids))
+    found: dict[int, np.ndarray] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        for proposal_id, signature in Fingerprint.objects.filter(
+            proposal_id__in=wanted[start : start + _IN_CHUNK]
+        ).values_list("proposal_id", "signature"):
+            found[proposal_id] = fp.from_bytes(signature)
+    return found
+
+
+def similar_fingerprints(
+    *, strategy_id: int, signature: np.ndarray, exclude: int | None = None
+) -> list[tuple[int, int, float]]:
+    """(proposal, group, similarity) of the stored fingerprints of the strategy at least the
+    threshold alike to `signature`, among those sharing one of its bands."""
+    p = fp.params()
+    candidates = (
+        FingerprintBand.objects.filter(strategy_id=strategy_id, key__in=fp.band_keys(signature, p))
+        .exclude(fingerprint_id=exclude)
+        .values_list("fingerprint_id", "fingerprint__group")
+        .distinct()
+        .order_by("fingerprint_id")[:CANDIDATE_LIMIT]
+    )
+    per_group: dict[int, int] = defaultdict(int)
+    chosen: dict[int, int] = {}
+    for proposal_id, group in candidates:
+        if per_group[group] < MEMBERS_PER_GROUP:
+            per_group[group] += 1
+            chosen[proposal_id] = group
+    found = []
+    for proposal_id, other in stored_signatures(chosen).items():
+        score = fp.similarity(signature, other)
+        if score >= p.threshold:
+            found.append((proposal_id, chosen[proposal_id], score))
+    return found
+
+
+def strategies_needing_refresh() -> list[int]:
+    """Strategies with a proposal that has no fingerprint or was updated since it was made,
+    or whose index was built with other parameters than the settings' (a changed threshold)."""
+    stale = (
+        Proposal.objects.filter(
+            Q(fingerprint__isnull=True) | Q(updated_at__gt=F("fingerprint__computed_at"))
+        )
+        .values_list("strategy_id", flat=True)
+        .distinct()
+    )
+    outdated = DuplicateIndex.objects.exclude(params=fp.params().name).values_list(
+        "strategy_id", flat=True
+    )
+    return sorted(set(stale) | set(outdated))
+
+
+# --- For people -----------------------------------------------------------------------------
+
+
 def _similar_to(
     *, strategy_id: int, text: str, queryset: QuerySet[Proposal], exclude: int | None, limit: int
 ) -> list[Similar]:
-    p = fp.params()
-    signature = fp.signature(text, p)
-    candidates = band_candidates(strategy_id, fp.band_keys(signature, p))
-    candidates.discard(exclude)
+    signature = fp.signature(text, fp.params())
     scores = {
-        proposal_id: fp.similarity(signature, other)
-        for proposal_id, (other, _) in stored_signatures(candidates).items()
+        proposal_id: score
+        for proposal_id, _, score in similar_fingerprints(
+            strategy_id=strategy_id, signature=signature, exclude=exclude
+        )
     }
-    close = [proposal_id for proposal_id, score in scores.items() if score >= p.threshold]
-    found = queryset.filter(pk__in=close).select_related("strategy")
-    ranked = sorted(found, key=lambda proposal: (-scores[proposal.pk], proposal.pk))
-    return [Similar(proposal, round(scores[proposal.pk], 2)) for proposal in ranked[:limit]]
+    # Rank on the scores alone, then load only the rows shown.
+    visible = set(queryset.filter(pk__in=scores).values_list("pk", flat=True))
+    ranked = sorted(visible, key=lambda proposal_id: (-scores[proposal_id], proposal_id))[:limit]
+    rows = Proposal.objects.in_bulk(ranked)
+    return [Similar(rows[pk], round(scores[pk], 2)) for pk in ranked if pk in rows]
 
 
 def similar_published(
@@ -55,7 +139,7 @@ def similar_published(
     similar first: what the author is shown before submitting."""
     return _similar_to(
         strategy_id=strategy.pk,
-        text=f"{title}\n{body}",
+        text=fp.proposal_text(title, body),
         queryset=Proposal.objects.filter(status=Proposal.Status.PUBLISHED),
         exclude=None,
         limit=limit,
@@ -68,7 +152,7 @@ def near_duplicates(*, user: User, proposal: Proposal, limit: int = 20) -> list[
     fingerprinted yet already has its near-duplicates."""
     return _similar_to(
         strategy_id=proposal.strategy_id,
-        text=f"{proposal.title}\n{proposal.body}",
+        text=fp.proposal_text(proposal.title, proposal.body),
         queryset=proposal_visible_to(user),
         exclude=proposal.pk,
         limit=limit,
@@ -77,20 +161,29 @@ def near_duplicates(*, user: User, proposal: Proposal, limit: int = 20) -> list[
 
 def group_sizes(*, proposal_ids: list[int]) -> dict[int, int]:
     """For each of these proposals in a group of two or more, the group's size."""
-    labels = dict(
-        Fingerprint.objects.filter(proposal_id__in=proposal_ids).values_list("proposal_id", "group")
+    rows = list(
+        Fingerprint.objects.filter(proposal_id__in=proposal_ids).values_list(
+            "proposal_id", "strategy_id", "group"
+        )
     )
-    sizes = dict(
-        Fingerprint.objects.filter(group__in=set(labels.values()))
-        .values("group")
-        .annotate(size=Count("proposal_id"))
-        .values_list("group", "size")
+    # Through the (strategy, group) index: a group label is unique within its strategy.
+    by_strategy: dict[int, set[int]] = defaultdict(set)
+    for _, strategy_id, group in rows:
+        by_strategy[strategy_id].add(group)
+    condition = Q()
+    for strategy_id, groups in by_strategy.items():
+        condition |= Q(strategy_id=strategy_id, group__in=groups)
+    sizes = (
+        dict(
+            Fingerprint.objects.filter(condition)
+            .values("strategy_id", "group")
+            .annotate(size=Count("proposal_id"))
+            .values_list("group", "size")
+        )
+        if rows
+        else {}
     )
-    return {
-        proposal_id: sizes[label]
-        for proposal_id, label in labels.items()
-        if sizes.get(label, 0) > 1
-    }
+    return {proposal_id: sizes[group] for proposal_id, _, group in rows if sizes.get(group, 0) > 1}
 
 
 def duplicate_group_labels(*, strategy: Strategy, min_size: int = 2) -> QuerySet:
@@ -108,7 +201,9 @@ def duplicate_group_labels(*, strategy: Strategy, min_size: int = 2) -> QuerySet
 def duplicate_groups(*, strategy: Strategy, labels: list[tuple[int, int]]) -> list[DuplicateGroup]:
     """The groups of these (label, size) pairs with their status counts and first members."""
     groups = {label: DuplicateGroup(label=label, size=size) for label, size in labels}
-    statuses: dict[int, Counter[str]] = defaultdict(Counter)
+    if not groups:
+        return []
+    statuses: dict[int, dict[str, int]] = defaultdict(dict)
     for label, status, count in (
         Fingerprint.objects.filter(strategy=strategy, group__in=groups)
         .values("group", "proposal__status")
@@ -116,19 +211,24 @@ def duplicate_groups(*, strategy: Strategy, labels: list[tuple[int, int]]) -> li
         .values_list("group", "proposal__status", "count")
     ):
         statuses[label][status] = count
-    members: dict[int, list[int]] = defaultdict(list)
-    for label, proposal_id in (
+    # The first GROUP_SAMPLE members of each group, numbered by the database: a group of
+    # fifty thousand sends ten rows, not fifty thousand.
+    first = (
         Fingerprint.objects.filter(strategy=strategy, group__in=groups)
+        .annotate(
+            place=Window(RowNumber(), partition_by=[F("group")], order_by=F("proposal_id").asc())
+        )
+        .filter(place__lte=GROUP_SAMPLE)
         .order_by("group", "proposal_id")
         .values_list("group", "proposal_id")
-    ):
-        if len(members[label]) < GROUP_SAMPLE:
-            members[label].append(proposal_id)
-    wanted = [proposal_id for ids in members.values() for proposal_id in ids]
-    by_id = Proposal.objects.select_related("strategy").in_bulk(wanted)
+    )
+    members: dict[int, list[int]] = defaultdict(list)
+    for label, proposal_id in first:
+        members[label].append(proposal_id)
+    by_id = Proposal.objects.in_bulk(
+        [proposal_id for ids in members.values() for proposal_id in ids]
+    )
     for label, group in groups.items():
         group.statuses = dict(sorted(statuses[label].items()))
-        group.proposals = [
-            by_id[proposal_id] for proposal_id in members[label] if proposal_id in by_id
-        ]
+        group.proposals = [by_id[pk] for pk in members[label] if pk in by_id]
     return list(groups.values())

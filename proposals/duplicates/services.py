@@ -1,20 +1,25 @@
 """Keeping each strategy's fingerprints and near-duplicate groups up to date.
 
 `duplicates_refresh` is the one entry point (the task after a submission or edit, the
-sweeper, the command). It takes the strategy's DuplicateIndex row as a lock, then:
+sweeper, the command):
 
-- with few new or changed proposals, handles them one by one: a changed text leaves its
-  group (which is split again if it held the group together), and every new signature
-  joins the groups of the proposals it shares a band with and is similar enough to;
-- with many (a first run, an import) or after the parameters changed, regroups the whole
-  strategy in memory and writes it back in bulk.
+- after a submission or an edit it handles that one proposal: a changed text leaves its
+  group (which is split again if it held the group together), and the new signature joins
+  the groups of the proposals it shares a band with and is similar enough to;
+- the sweeper hands it every stale proposal of the strategy, a chunk at a time; a proposal
+  only touched by a decision keeps its fingerprint (its text is the same);
+- many proposals without a fingerprint (a first run, an import), changed parameters or
+  `full` regroup the whole strategy: signed and grouped in memory outside any transaction
+  (on SQLite a transaction would stop every other write for that long), then written back
+  in bulk under the lock.
 
-A group is a connected set of proposals (an edge: estimated Jaccard similarity at least
-the threshold); its label is its smallest proposal id.
+The strategy's DuplicateIndex row is the lock that keeps two refreshes from writing at once.
+A group is a connected set of proposals (an edge: estimated Jaccard similarity at least the
+threshold); its label is its smallest proposal id.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +30,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from proposals.duplicates import fingerprint as fp
+from proposals.duplicates.selectors import MEMBERS_PER_GROUP, similar_fingerprints
 from proposals.models import DuplicateIndex, Fingerprint, FingerprintBand, Proposal
 
 _READ_CHUNK = 5_000
 _WRITE_BATCH = 5_000
+_STALE_CHUNK = 500
 # SQLite allows 32,766 bound parameters; stay far below in IN (...) lists.
 _IN_CHUNK = 900
 
@@ -75,11 +82,7 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def _text(title: str, body: str) -> str:
-    return f"{title}\n{body}"
-
-
-def _stale(strategy_id: int) -> "Q":
+def _stale(strategy_id: int) -> Q:
     return Q(strategy_id=strategy_id) & (
         Q(fingerprint__isnull=True) | Q(updated_at__gt=F("fingerprint__computed_at"))
     )
@@ -103,20 +106,15 @@ def _stale_one(strategy_id: int, proposal_id: int) -> list[int]:
     return [proposal_id] if computed_at is None or updated_at > computed_at else []
 
 
-def strategies_needing_refresh() -> list[int]:
-    """Strategies with a proposal that has no fingerprint or was updated since it was made,
-    or whose index was built with other parameters than the settings' (a changed threshold)."""
-    stale = (
-        Proposal.objects.filter(
-            Q(fingerprint__isnull=True) | Q(updated_at__gt=F("fingerprint__computed_at"))
-        )
-        .values_list("strategy_id", flat=True)
-        .distinct()
-    )
-    outdated = DuplicateIndex.objects.exclude(params=fp.params().name).values_list(
-        "strategy_id", flat=True
-    )
-    return sorted(set(stale) | set(outdated))
+def _locked_index(strategy_id: int) -> DuplicateIndex:
+    index, _ = DuplicateIndex.objects.get_or_create(strategy_id=strategy_id)
+    return DuplicateIndex.objects.select_for_update().get(pk=index.pk)
+
+
+def _saved(index: DuplicateIndex, p: fp.Params) -> None:
+    index.params = p.name
+    index.built_at = timezone.now()
+    index.save()
 
 
 def duplicates_refresh(
@@ -124,46 +122,84 @@ def duplicates_refresh(
 ) -> RefreshResult:
     """Bring one strategy's fingerprints and groups up to date with its proposals.
 
-    With `proposal_id` (after a submission or an edit) only that proposal is looked at, an
-    index read; without it, every proposal of the strategy is checked (the sweeper, the
-    command), which reads the whole strategy.
+    With `proposal_id` (after a submission or an edit) only that proposal is looked at, two
+    key reads; without it, every stale proposal of the strategy (the sweeper, the command).
     """
     p = fp.params()
-    with transaction.atomic():
-        index, _ = DuplicateIndex.objects.get_or_create(strategy_id=strategy_id)
-        index = DuplicateIndex.objects.select_for_update().get(pk=index.pk)
-        if proposal_id is not None and index.params == p.name and not full:
-            stale_ids = _stale_one(strategy_id, proposal_id)
-        else:
-            stale_ids = list(
-                Proposal.objects.filter(_stale(strategy_id))
-                .order_by("id")
-                .values_list("id", flat=True)[: settings.CIVIC_DUPLICATE_BATCH + 1]
-            )
-        if full or index.params != p.name or len(stale_ids) > settings.CIVIC_DUPLICATE_BATCH:
-            count = _rebuild_all(strategy_id, p)
-            result = RefreshResult(strategy_id, True, count, count)
+    index, _ = DuplicateIndex.objects.get_or_create(strategy_id=strategy_id)
+    without = (
+        Proposal.objects.filter(strategy_id=strategy_id, fingerprint__isnull=True)
+        .values_list("id", flat=True)
+        .order_by("id")[: settings.CIVIC_DUPLICATE_BATCH + 1]
+    )
+    if full or index.params != p.name or len(without) > settings.CIVIC_DUPLICATE_BATCH:
+        regrouped = _regroup(strategy_id, p)
+        with transaction.atomic():
+            index = _locked_index(strategy_id)
+            _write_all(strategy_id, regrouped, p)
             index.full_rebuilds += 1
-        elif stale_ids:
-            result = _update(strategy_id, stale_ids, p)
-            index.incremental_updates += 1
+            _saved(index, p)
+        return RefreshResult(strategy_id, True, len(regrouped.ids), len(regrouped.ids))
+
+    result = RefreshResult(strategy_id, False, 0, 0)
+    with transaction.atomic():
+        index = _locked_index(strategy_id)
+        if proposal_id is not None:
+            chunks: Iterator[list[int]] = iter([_stale_one(strategy_id, proposal_id)])
         else:
-            return RefreshResult(strategy_id, False, 0, 0)
-        index.params = p.name
-        index.built_at = timezone.now()
-        index.save()
+            chunks = _stale_chunks(strategy_id)
+        handled = False
+        for stale_ids in chunks:
+            if stale_ids:
+                handled = True
+                done = _update(strategy_id, stale_ids, p)
+                result.fingerprinted += done.fingerprinted
+                result.groups_changed += done.groups_changed
+        if handled:
+            index.incremental_updates += 1
+            _saved(index, p)
     return result
+
+
+def _stale_chunks(strategy_id: int) -> Iterator[list[int]]:
+    last = 0
+    while True:
+        ids = list(
+            Proposal.objects.filter(_stale(strategy_id), id__gt=last)
+            .order_by("id")
+            .values_list("id", flat=True)[:_STALE_CHUNK]
+        )
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
 
 
 # --- The whole strategy ---------------------------------------------------------------------
 
 
+def _relabel(table: dict[int, list[int]], groups: _Groups) -> None:
+    """Gather under one label the rows of groups joined since they were met (the smaller
+    list goes into the larger, so a campaign's list is never copied)."""
+    for label in [label for label in table if groups.find(label) != label]:
+        rows = table.pop(label)
+        root = groups.find(label)
+        target = table.get(root)
+        if target is None:
+            table[root] = rows
+        elif len(target) >= len(rows):
+            target.extend(rows)
+        else:
+            rows.extend(target)
+            table[root] = rows
+
+
 def group_signatures(ids: list[int], signatures: list[np.ndarray], p: fp.Params) -> _Groups:
-    """Group proposals in memory. Proposals sharing a band key form a bucket; each proposal
-    is compared with one member of every group already met in that bucket and joins those
-    it is similar enough to. A campaign of a thousand copies is one group in its buckets, so
-    it costs a thousand comparisons, not half a million; two alike proposals behind an
-    unlike older one still meet."""
+    """Group proposals in memory. Proposals sharing a band key form a bucket. Each proposal
+    is compared with the members of every other group met in that bucket (up to
+    MEMBERS_PER_GROUP of each, as a lookup does) and joins those it is alike enough to, so a
+    link to any member counts; a campaign of a thousand copies is one group in its buckets
+    and costs about a thousand comparisons, not half a million."""
     groups = _Groups()
     if not ids:
         return groups
@@ -174,20 +210,30 @@ def group_signatures(ids: list[int], signatures: list[np.ndarray], p: fp.Params)
         _, bucket_of, counts = np.unique(columns, axis=0, return_inverse=True, return_counts=True)
         bucket_of = bucket_of.ravel()
         shared = np.flatnonzero(counts[bucket_of] > 1)
-        # Per bucket: one row for each group met in it so far.
-        met: dict[int, list[int]] = defaultdict(list)
+        # Per bucket: its rows met so far, by the label of their group.
+        met: dict[int, dict[int, list[int]]] = defaultdict(dict)
         for row in shared.tolist():
-            seen = met[int(bucket_of[row])]
-            joined = False
-            for other in seen:
-                if groups.find(ids[other]) == groups.find(ids[row]):
-                    joined = True
-                elif fp.similarity(matrix[other], matrix[row]) >= p.threshold:
-                    groups.union(ids[other], ids[row])
-                    joined = True
-            if not joined:
-                seen.append(row)
+            table = met[int(bucket_of[row])]
+            _relabel(table, groups)
+            own = groups.find(ids[row])
+            for label, rows in list(table.items()):
+                if label == groups.find(own):
+                    continue
+                for other in rows[:MEMBERS_PER_GROUP]:
+                    if fp.similarity(matrix[other], matrix[row]) >= p.threshold:
+                        groups.union(ids[other], ids[row])
+                        break
+            table.setdefault(groups.find(ids[row]), []).append(row)
     return groups
+
+
+@dataclass
+class _Regrouped:
+    ids: list[int]
+    stamps: list[Any]
+    hashes: list[str]
+    signatures: list[np.ndarray]
+    groups: _Groups
 
 
 def _proposal_texts(strategy_id: int) -> Iterator[tuple[int, Any, str]]:
@@ -201,34 +247,44 @@ def _proposal_texts(strategy_id: int) -> Iterator[tuple[int, Any, str]]:
         if not chunk:
             return
         for proposal_id, updated_at, title, body in chunk:
-            yield proposal_id, updated_at, _text(title, body)
+            yield proposal_id, updated_at, fp.proposal_text(title, body)
         last = chunk[-1][0]
 
 
-def _rebuild_all(strategy_id: int, p: fp.Params) -> int:
-    ids: list[int] = []
-    stamps: list[Any] = []
-    hashes: list[str] = []
-    signatures: list[np.ndarray] = []
+def _regroup(strategy_id: int, p: fp.Params) -> _Regrouped:
+    """Sign and group every proposal of the strategy, in memory, holding no lock. A proposal
+    edited meanwhile is written with the stamp of the text read, so it stays stale and the
+    next refresh redoes it."""
+    out = _Regrouped([], [], [], [], _Groups())
     batch: list[str] = []
 
     def flush() -> None:
         for text_hash, signature in fp.fingerprints(batch, p):
-            hashes.append(text_hash)
-            signatures.append(signature)
+            out.hashes.append(text_hash)
+            out.signatures.append(signature)
         batch.clear()
 
     for proposal_id, updated_at, text in _proposal_texts(strategy_id):
-        ids.append(proposal_id)
-        stamps.append(updated_at)
+        out.ids.append(proposal_id)
+        out.stamps.append(updated_at)
         batch.append(text)
         if len(batch) >= _READ_CHUNK:
             flush()
     flush()
-    groups = group_signatures(ids, signatures, p)
+    out.groups = group_signatures(out.ids, out.signatures, p)
+    return out
 
+
+def _write_all(strategy_id: int, regrouped: _Regrouped, p: fp.Params) -> None:
     FingerprintBand.objects.filter(strategy_id=strategy_id).delete()
-    Fingerprint.objects.filter(strategy_id=strategy_id).delete()
+    # The bands are gone, so nothing cascades: one DELETE, not the ORM's collector reading
+    # every fingerprint back first (7 s at 50,000).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Fingerprint._meta.db_table} WHERE strategy_id = %s",  # noqa: S608
+            [strategy_id],
+        )
+    ids = regrouped.ids
     for start in range(0, len(ids), _WRITE_BATCH):
         stop = start + _WRITE_BATCH
         Fingerprint.objects.bulk_create(
@@ -237,25 +293,24 @@ def _rebuild_all(strategy_id: int, p: fp.Params) -> int:
                 strategy_id=strategy_id,
                 signature=fp.to_bytes(signature),
                 text_hash=text_hash,
-                group=groups.find(proposal_id),
+                group=regrouped.groups.find(proposal_id),
                 computed_at=updated_at,
             )
             for proposal_id, signature, text_hash, updated_at in zip(
                 ids[start:stop],
-                signatures[start:stop],
-                hashes[start:stop],
-                stamps[start:stop],
+                regrouped.signatures[start:stop],
+                regrouped.hashes[start:stop],
+                regrouped.stamps[start:stop],
                 strict=True,
             )
         )
-        _write_bands(strategy_id, ids[start:stop], signatures[start:stop], p)
+        _write_bands(strategy_id, ids[start:stop], regrouped.signatures[start:stop], p)
     if connection.vendor == "postgresql":
         # The planner's statistics still describe the tables before the bulk write: without
         # fresh ones it scans every band instead of reading the key index (100 ms a lookup
         # at 100,000 proposals instead of 1).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE proposals_fingerprint, proposals_fingerprintband")
-    return len(ids)
 
 
 def _write_bands(
@@ -288,29 +343,6 @@ def _write_bands(
 # --- One proposal at a time -----------------------------------------------------------------
 
 
-def band_candidates(strategy_id: int, keys: Iterable[int]) -> set[int]:
-    """Proposals of the strategy sharing at least one of these band keys."""
-    found: set[int] = set()
-    for chunk in _chunks(sorted(set(keys)), _IN_CHUNK):
-        found.update(
-            FingerprintBand.objects.filter(strategy_id=strategy_id, key__in=chunk)
-            .values_list("fingerprint_id", flat=True)
-            .distinct()
-        )
-    return found
-
-
-def stored_signatures(ids: Iterable[int]) -> dict[int, tuple[np.ndarray, int]]:
-    """The stored signature and group of each of these proposals that has one."""
-    found: dict[int, tuple[np.ndarray, int]] = {}
-    for chunk in _chunks(sorted(set(ids)), _IN_CHUNK):
-        for proposal_id, signature, group in Fingerprint.objects.filter(
-            proposal_id__in=chunk
-        ).values_list("proposal_id", "signature", "group"):
-            found[proposal_id] = (fp.from_bytes(signature), group)
-    return found
-
-
 def _split(strategy_id: int, labels: set[int], leaving: set[int], p: fp.Params) -> int:
     """Regroup the members of groups some proposals are leaving: without them, the rest
     may no longer hang together."""
@@ -341,27 +373,32 @@ def _update(strategy_id: int, stale_ids: list[int], p: fp.Params) -> RefreshResu
         Proposal.objects.filter(pk__in=stale_ids).values_list("id", "updated_at", "title", "body")
     )
     existing = {
-        proposal_id: (text_hash, group)
-        for proposal_id, text_hash, group in Fingerprint.objects.filter(
-            proposal_id__in=stale_ids
-        ).values_list("proposal_id", "text_hash", "group")
+        fingerprint.proposal_id: fingerprint
+        for fingerprint in Fingerprint.objects.filter(proposal_id__in=stale_ids).only(
+            "proposal_id", "text_hash", "group", "computed_at"
+        )
     }
     changed: list[tuple[int, Any, str, str]] = []
+    touched: list[Fingerprint] = []
     for proposal_id, updated_at, title, body in proposals:
-        text = _text(title, body)
+        text = fp.proposal_text(title, body)
         text_hash = fp.text_hash(text)
         old = existing.get(proposal_id)
-        if old is not None and old[0] == text_hash:
+        if old is not None and old.text_hash == text_hash:
             # A decision or withdrawal touched the row, not its text.
-            Fingerprint.objects.filter(proposal_id=proposal_id).update(computed_at=updated_at)
+            old.computed_at = updated_at
+            touched.append(old)
         else:
             changed.append((proposal_id, updated_at, text, text_hash))
+    Fingerprint.objects.bulk_update(touched, ["computed_at"])
     if not changed:
         return RefreshResult(strategy_id, False, 0, 0)
 
     changed_ids = {proposal_id for proposal_id, *_ in changed}
     leaving_groups = {
-        group for proposal_id, (_, group) in existing.items() if proposal_id in changed_ids
+        fingerprint.group
+        for proposal_id, fingerprint in existing.items()
+        if proposal_id in changed_ids
     }
     FingerprintBand.objects.filter(fingerprint_id__in=changed_ids).delete()
     Fingerprint.objects.filter(proposal_id__in=changed_ids).delete()
@@ -369,12 +406,11 @@ def _update(strategy_id: int, stale_ids: list[int], p: fp.Params) -> RefreshResu
 
     signatures = fp.signatures([text for _, _, text, _ in changed], p)
     for (proposal_id, updated_at, _, text_hash), signature in zip(changed, signatures, strict=True):
-        keys = fp.band_keys(signature, p)
-        candidates = stored_signatures(band_candidates(strategy_id, keys))
         similar_groups = {
             group
-            for candidate, (other, group) in candidates.items()
-            if fp.similarity(signature, other) >= p.threshold
+            for _, group, _ in similar_fingerprints(
+                strategy_id=strategy_id, signature=signature, exclude=proposal_id
+            )
         }
         label = min(similar_groups | {proposal_id})
         Fingerprint.objects.create(

@@ -13,10 +13,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from proposals.duplicates.fingerprint import text_hash
+from proposals.duplicates.fingerprint import proposal_text, text_hash
 from proposals.models import Proposal, SuggesterModel
 from proposals.suggest.evaluation import evaluation_sets, top1_accuracy
 from proposals.suggest.stemming import english_stem, kazakh_key, russian_stem, words
@@ -45,29 +45,37 @@ def _key(language: str, word: str) -> str:
 
 
 def confirmed_examples() -> Iterator[Example]:
-    """Published proposals with their themes: a moderator confirmed those themes when
-    approving (the decision replaces or keeps them), so they are the labels to learn from."""
-    themes: dict[int, list[str]] = defaultdict(list)
+    """Published proposals with their themes: a moderator approved them with those themes
+    (chosen, kept or left ticked as suggested), so they are the labels to learn from."""
     through = Proposal.themes.through
-    for proposal_id, slug in through.objects.filter(
-        proposal__status=Proposal.Status.PUBLISHED
-    ).values_list("proposal_id", "theme__slug"):
-        themes[proposal_id].append(slug)
+    published = Proposal.objects.filter(status=Proposal.Status.PUBLISHED)
     seen: set[object] = set()
-    for proposal_id, language, title, body, group in (
-        Proposal.objects.filter(pk__in=themes.keys())
-        .order_by("id")
-        .values_list("id", "language", "title", "body", "fingerprint__group")
-        .iterator(chunk_size=2000)
-    ):
-        # A campaign teaches once: its hundred copies would make its incidental words
-        # (a street, a school number) look like the theme's own.
-        text = f"{title}\n{body}"
-        copy_of = group if group is not None else text_hash(text)
-        if copy_of in seen:
-            continue
-        seen.add(copy_of)
-        yield language, text, themes[proposal_id]
+    last = 0
+    while True:
+        chunk = list(
+            published.filter(id__gt=last)
+            .order_by("id")
+            .values_list("id", "language", "title", "body", "fingerprint__group")[:2000]
+        )
+        if not chunk:
+            return
+        last = chunk[-1][0]
+        themes: dict[int, list[str]] = defaultdict(list)
+        for proposal_id, slug in through.objects.filter(
+            proposal_id__in=[row[0] for row in chunk]
+        ).values_list("proposal_id", "theme__slug"):
+            themes[proposal_id].append(slug)
+        for proposal_id, language, title, body, group in chunk:
+            if not themes[proposal_id]:
+                continue
+            # A campaign teaches once: its hundred copies would make its incidental words
+            # (a street, a school number) look like the theme's own.
+            text = proposal_text(title, body)
+            copy_of = group if group is not None else text_hash(text)
+            if copy_of in seen:
+                continue
+            seen.add(copy_of)
+            yield language, text, themes[proposal_id]
 
 
 def learn(examples: Iterable[Example]) -> dict[str, Table]:
@@ -114,30 +122,42 @@ def _accuracy(suggester: Suggester) -> dict[str, float]:
 
 
 def suggester_retrain(*, force: bool = False) -> SuggesterModel | None:
-    """Train a new model from the confirmed proposals and make it the active one if it is
-    no worse than the vocabulary alone. None when there was too little new to learn from."""
-    examples = list(confirmed_examples())
-    active = SuggesterModel.objects.filter(active=True).first()
-    if not force and len(examples) < (active.trained_on if active else 0) + RETRAIN_AFTER:
+    """Train a new model from the confirmed proposals and put it in use if it is at least as
+    accurate on the evaluation texts as the vocabulary alone and as the model in use. None
+    when too little is new since the last model (in use or not)."""
+    newest = SuggesterModel.objects.order_by("-created_at", "-id").first()
+    confirmed = Proposal.objects.filter(status=Proposal.Status.PUBLISHED).count()
+    if not force and confirmed < (newest.trained_on if newest else 0) + RETRAIN_AFTER:
         return None
-    number = SuggesterModel.objects.count() + 1
-    version = f"learned-{number}-{timezone.now():%Y%m%d}"
+    examples = list(confirmed_examples())
+    now = timezone.now()
+    version = f"learned-{SuggesterModel.objects.count() + 1}-{now:%Y%m%d-%H%M%S}"
     learned = learn(examples)
     accuracy = {
         "model": _accuracy(suggester_with(learned, version)),
         "vocabulary": _accuracy(Suggester.from_vocabulary()),
     }
-    better = sum(accuracy["model"].values()) >= sum(accuracy["vocabulary"].values())
-    with transaction.atomic():
-        if better:
-            SuggesterModel.objects.filter(active=True).update(active=False)
-        return SuggesterModel.objects.create(
-            version=version,
-            trained_on=len(examples),
-            learned=learned,
-            accuracy=accuracy,
-            active=better,
-        )
+    active = SuggesterModel.objects.filter(active=True).first()
+    to_beat = sum(accuracy["vocabulary"].values())
+    if active is not None:
+        to_beat = max(to_beat, sum(active.accuracy.get("model", {}).values()))
+    better = sum(accuracy["model"].values()) >= to_beat
+    try:
+        with transaction.atomic():
+            if better:
+                SuggesterModel.objects.filter(active=True).update(active=False)
+            return SuggesterModel.objects.create(
+                version=version,
+                created_at=now,
+                # What the next run compares with: every published proposal, copies included.
+                trained_on=confirmed,
+                learned=learned,
+                accuracy=accuracy,
+                active=better,
+            )
+    except IntegrityError:
+        # Another run (the task and the command at once) made its model this very second.
+        return None
 
 
 @lru_cache(maxsize=2)
@@ -152,9 +172,11 @@ def current_suggester() -> Suggester:
     from proposals.suggest.suggester import default_suggester
 
     try:
-        version = (
-            SuggesterModel.objects.filter(active=True).values_list("version", flat=True).first()
-        )
+        # A savepoint: a failed query inside a caller's transaction must not spoil it.
+        with transaction.atomic():
+            version = (
+                SuggesterModel.objects.filter(active=True).values_list("version", flat=True).first()
+            )
     except DatabaseError:  # no database, or not migrated yet
         return default_suggester()
     return _loaded(version) if version else default_suggester()

@@ -178,6 +178,8 @@ def test_a_resident_told_of_a_similar_proposal_reacts_to_it_instead(visitor):
     page.wait_for_load_state()
     similar = page.locator("section.similar")
     assert similar.is_visible()
+    # Announced and focused, as form errors are: nothing was filed, and this says why.
+    assert page.evaluate("document.activeElement.id") == "similar"
     assert published.code in similar.inner_text()
     assert Proposal.objects.count() == count  # nothing filed yet
 

@@ -28,12 +28,12 @@ from proposals.duplicates.selectors import (
     group_sizes,
     near_duplicates,
     similar_published,
+    strategies_needing_refresh,
 )
 from proposals.duplicates.services import (
     RefreshResult,
     duplicates_refresh,
     group_signatures,
-    strategies_needing_refresh,
 )
 from proposals.models import DuplicateIndex, Fingerprint, FingerprintBand, Proposal
 from proposals.services import proposal_edit, proposal_moderate, proposal_submit

@@ -283,7 +283,9 @@ def test_train_suggester_prints_the_figures(strategy, resident, moderator):
     out = io.StringIO()
     call_command("train_suggester", "--force", stdout=out)
     text = out.getvalue()
-    assert re.search(r"learned-1-\d{8}: 3 confirmed proposals, \d+ learned keys, active", text)
+    assert re.search(
+        r"learned-1-\d{8}-\d{6}: 3 published proposals, \d+ learned keys, active", text
+    )
     assert re.search(r"ru: top-1 \d+\.\d% \(vocabulary alone \d+\.\d%\)", text)
     out = io.StringIO()
     call_command("train_suggester", stdout=out)
@@ -324,3 +326,62 @@ def test_proposals_from_before_provenance_get_their_authors_themes_back(
 
 
 BODY_TEXT = "Переведите частный сектор с угля на газ, дышать зимой совсем нечем."
+
+
+@pytest.mark.django_db
+def test_a_model_kept_inactive_is_not_trained_again_on_the_same_proposals(
+    strategy, resident, moderator, monkeypatch
+):
+    from proposals.models import SuggesterModel
+    from proposals.suggest import training
+
+    monkeypatch.setattr(training, "RETRAIN_AFTER", 2)
+    monkeypatch.setattr(training, "LEARNED_WEIGHT", 50.0)  # a model worse than the vocabulary
+    bodies = [
+        "Автобусы и дороги, остановки и маршруты в городе, транспорт и пробки.",
+        "Дороги разбиты, автобусы ходят редко, на остановках нет расписания.",
+        "Маршруты автобусов и светофоры на дорогах надо менять, пробки везде.",
+    ]
+    for n, body in enumerate(bodies):
+        _confirmed(strategy, resident, moderator, f"Город {n}", body, "culture")
+    first = training.suggester_retrain()
+    assert first is not None and not first.active
+    # Nothing new confirmed since: the next runs leave it at that.
+    assert training.suggester_retrain() is None
+    assert SuggesterModel.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_new_model_must_also_beat_the_one_in_use(strategy, resident, moderator):
+    from proposals.models import SuggesterModel
+    from proposals.suggest import training
+
+    for title, body in _TAUGHT:
+        _confirmed(strategy, resident, moderator, title, body, "safety")
+    in_use = training.suggester_retrain(force=True)
+    assert in_use.active
+    # Pretend the model in use scored higher than anything can.
+    SuggesterModel.objects.filter(pk=in_use.pk).update(
+        accuracy={"model": {"ru": 1.0, "kk": 1.0, "en": 1.0}, "vocabulary": {}}
+    )
+    challenger = training.suggester_retrain(force=True)
+    assert challenger is not None and not challenger.active
+    assert SuggesterModel.objects.get(active=True).pk == in_use.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reading_the_model_in_use_does_not_spoil_a_callers_transaction(monkeypatch):
+    from django.db import DatabaseError, transaction
+
+    from proposals.models import Proposal, SuggesterModel
+    from proposals.suggest import training
+
+    class Broken(type(SuggesterModel.objects)):
+        def filter(self, *args, **kwargs):
+            raise DatabaseError("no such table")
+
+    monkeypatch.setattr(SuggesterModel, "objects", Broken())
+    SuggesterModel.objects.model = SuggesterModel
+    with transaction.atomic():
+        assert training.current_suggester().version == "vocabulary-1"
+        assert Proposal.objects.count() == 0  # the transaction still works

@@ -56,6 +56,7 @@
   });
 
   // After a form comes back with errors, move the focus to the list of them.
-  var errors = document.getElementById("form-errors");
+  // A form that came back to say "someone proposed this already" does the same.
+  var errors = document.getElementById("form-errors") || document.getElementById("similar");
   if (errors) { errors.focus(); }
 })();

@@ -1,11 +1,10 @@
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from proposals.suggest.evaluation import EVAL, best_themes
+from proposals.suggest.evaluation import EVAL, best_themes, evaluation_sets
 from proposals.suggest.suggester import default_suggester
 from proposals.suggest.training import current_suggester
 
@@ -28,15 +27,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         suggester = default_suggester() if options["vocabulary"] else current_suggester()
         self.stdout.write(f"model: {suggester.version}")
-        for path in sorted(Path(options["folder"]).glob("*.jsonl")):
-            items = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+        for language, items in evaluation_sets(Path(options["folder"])).items():
             primary = Counter(item["themes"][0] for item in items)
             common = primary.most_common(1)[0][0]
             best = best_themes(suggester, items)
             hits = sum(1 for item, slug in zip(items, best, strict=True) if slug in item["themes"])
             baseline = sum(1 for item in items if common in item["themes"])
             self.stdout.write(
-                f"{path.stem}: {len(items)} texts, top-1 accuracy {hits / len(items):.1%} "
+                f"{language}: {len(items)} texts, top-1 accuracy {hits / len(items):.1%} "
                 f"(baseline, always '{common}': {baseline / len(items):.1%})"
             )
             self.stdout.write(f"  {'theme':18} {'precision':>9} {'recall':>7} {'texts':>6}")

@@ -24,7 +24,7 @@ class Command(BaseCommand):
             return
         learned = sum(len(table) for table in model.learned.values())
         self.stdout.write(
-            f"{model.version}: {model.trained_on} confirmed proposals, {learned} learned keys, "
+            f"{model.version}: {model.trained_on} published proposals, {learned} learned keys, "
             f"{'active' if model.active else 'kept inactive: less accurate than the vocabulary'}"
         )
         for language in sorted(model.accuracy["model"]):
