@@ -1252,3 +1252,82 @@ def test_no_author_email_or_id_in_any_duplicate_response(published, strategy, mo
             assert author.email.split("@")[0] not in text
         found = _keys(response.json())
         assert not found & {"author", "author_id", "author_name", "user", "user_id", "email"}
+
+
+# --- After review: agreement, decisions, bounded lookups, query counts ----------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_one_at_a_time_and_whole_strategy_give_the_same_groups(strategy, submit, seed):
+    """Texts made of overlapping sentence sets (many pairs near the threshold, chains and
+    triangles): the groups built one submission at a time equal a whole regrouping."""
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(24):
+        picked = rng.sample(range(len(_POOL)), rng.randint(4, 7))
+        submit(strategy, CHAIN_TITLE, " ".join(_POOL[i] for i in picked))
+    incremental = _partition(strategy)
+    assert any(len(group) > 1 for group in incremental)  # the case is not trivial
+    duplicates_refresh(strategy_id=strategy.pk, full=True)
+    assert _partition(strategy) == incremental
+
+
+def test_decisions_alone_never_regroup_the_whole_strategy(campaign, strategy, moderator, settings):
+    settings.CIVIC_DUPLICATE_BATCH = 3
+    before = DuplicateIndex.objects.get(strategy=strategy)
+    bands = set(
+        FingerprintBand.objects.filter(strategy_id=strategy.pk).values_list("id", flat=True)
+    )
+    for proposal in list(campaign.values())[:5]:
+        _publish(proposal, moderator)
+    result = duplicates_refresh(strategy_id=strategy.pk)
+    assert (result.full, result.fingerprinted) == (False, 0)
+    after = DuplicateIndex.objects.get(strategy=strategy)
+    assert after.full_rebuilds == before.full_rebuilds
+    assert (
+        set(FingerprintBand.objects.filter(strategy_id=strategy.pk).values_list("id", flat=True))
+        == bands
+    )
+    assert strategies_needing_refresh() == []
+
+
+def test_a_lookup_reads_a_bounded_number_of_one_groups_members(
+    strategy, submit, moderator, monkeypatch
+):
+    from proposals.duplicates import selectors
+
+    title, body = CAMPAIGNS["ru"]["original"]
+    copies = [submit(strategy, title, f"{body} {'!' * n}") for n in range(12)]
+    assert len(_partition(strategy)) == 1
+    monkeypatch.setattr(selectors, "MEMBERS_PER_GROUP", 4)
+    found = near_duplicates(user=moderator, proposal=copies[-1])
+    # Like one member, like the group: four of the eleven others are enough to say so.
+    assert len(found) == 4
+    scores = [item.similarity for item in found]
+    assert scores == sorted(scores, reverse=True)
+
+
+def _campaigns(strategy, submit, count: int) -> None:
+    """`count` campaigns of two copies each, of texts unlike each other (made-up words)."""
+    import random
+
+    rng = random.Random(count)
+    for n in range(count):
+        text = " ".join(
+            "".join(rng.choice("абвгдежзиклмнопрстуфхцчшы") for _ in range(7)) for _ in range(30)
+        )
+        for copy in range(2):
+            submit(strategy, f"Кампания номер {n}", f"{text} {'!' * copy}")
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_groups_api_makes_the_same_queries_for_any_number_of_groups(
+    strategy, submit, moderator, django_assert_max_num_queries, count
+):
+    _campaigns(strategy, submit, count)
+    client = client_for(moderator)
+    assert client.get(_groups_url(strategy)).json()["count"] == count
+    with django_assert_max_num_queries(8):
+        response = client.get(_groups_url(strategy))
+    assert response.status_code == 200
