@@ -202,6 +202,9 @@ def child() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--proposals", type=int, default=100_000)
+    parser.add_argument(
+        "--campaign", type=int, default=0, help="then add one campaign of this many copies"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -295,7 +298,65 @@ def main() -> None:
         f"incremental refresh after one submission: median {timings[100] * 1000:.1f} ms, "
         f"slowest {timings[-1] * 1000:.1f} ms (200 submissions)"
     )
+    if args.campaign:
+        _big_campaign(strategy, author, args.campaign)
     drop(strategy)
+
+
+def _big_campaign(strategy: Strategy, author: User, copies: int) -> None:
+    """One campaign of `copies` copies added at once: the lookups a resident and a moderator
+    make against it, and the refresh after one more copy, must not grow with its size."""
+    from proposals.duplicates.selectors import similar_published
+
+    rng = random.Random(13)
+    language, text = _original(rng, _sentences())
+    now = timezone.now()
+    Proposal.objects.bulk_create(
+        (
+            Proposal(
+                code=f"DUP-BIG-{n:06d}",
+                strategy=strategy,
+                author=author,
+                title=_title_body(text)[0],
+                body=_title_body(_variant(rng, text, language))[1],
+                language=language,
+                status="published",
+                created_at=now,
+                updated_at=now,
+                published_at=now,
+            )
+            for n in range(copies)
+        ),
+        batch_size=5_000,
+    )
+    started = time.perf_counter()
+    duplicates_refresh(strategy_id=strategy.pk)
+    print(
+        f"a campaign of {copies:,} copies added and grouped in {time.perf_counter() - started:.1f} s"
+    )
+    title, body = _title_body(_variant(rng, text, language))
+    timings = []
+    for _ in range(20):
+        started = time.perf_counter()
+        found = similar_published(strategy=strategy, title=title, body=body)
+        timings.append(time.perf_counter() - started)
+    print(
+        f"  'already proposed?' against it: median {sorted(timings)[10] * 1000:.1f} ms "
+        f"({len(found)} shown)"
+    )
+    proposal = Proposal.objects.create(
+        code="DUP-BIG-NEW",
+        strategy=strategy,
+        author=author,
+        title=title,
+        body=body,
+        language=language,
+        created_at=now,
+        updated_at=now,
+    )
+    started = time.perf_counter()
+    duplicates_refresh(strategy_id=strategy.pk, proposal_id=proposal.pk)
+    print(f"  refresh after one more copy: {(time.perf_counter() - started) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ a campaign of fifty does: a text like one member of a group is like the group.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,8 +25,6 @@ GROUP_SAMPLE = 10
 CANDIDATE_LIMIT = 1_000
 MEMBERS_PER_GROUP = 32
 MIN_SIZE_RANGE = (2, 1_000_000)
-# SQLite allows 32,766 bound parameters; stay far below in IN (...) lists.
-_IN_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -57,42 +54,32 @@ def parse_min_size(raw: str) -> int | None:
 # --- For the refresh ------------------------------------------------------------------------
 
 
-def stored_signatures(ids: Iterable[int]) -> dict[int, np.ndarray]:
-    """The stored signature of each of these proposals that has one."""
-    wanted = sorted(set(ids))
-    found: dict[int, np.ndarray] = {}
-    for start in range(0, len(wanted), _IN_CHUNK):
-        for proposal_id, signature in Fingerprint.objects.filter(
-            proposal_id__in=wanted[start : start + _IN_CHUNK]
-        ).values_list("proposal_id", "signature"):
-            found[proposal_id] = fp.from_bytes(signature)
-    return found
-
-
 def similar_fingerprints(
     *, strategy_id: int, signature: np.ndarray, exclude: int | None = None
 ) -> list[tuple[int, int, float]]:
     """(proposal, group, similarity) of the stored fingerprints of the strategy at least the
     threshold alike to `signature`, among those sharing one of its bands."""
     p = fp.params()
-    candidates = (
-        FingerprintBand.objects.filter(strategy_id=strategy_id, key__in=fp.band_keys(signature, p))
-        .exclude(fingerprint_id=exclude)
-        .values_list("fingerprint_id", "fingerprint__group")
-        .distinct()
-        .order_by("fingerprint_id")[:CANDIDATE_LIMIT]
-    )
+    # Two index reads: the band rows, then the fingerprints by key. Asking the database for
+    # the group in the same query (a join, DISTINCT, ORDER BY) made it hash the whole
+    # fingerprint table: 120 ms a lookup at 100,000 proposals instead of 2.
+    band_rows = FingerprintBand.objects.filter(
+        strategy_id=strategy_id, key__in=fp.band_keys(signature, p)
+    ).values_list("fingerprint_id", flat=True)[: CANDIDATE_LIMIT * p.bands]
+    candidates = sorted(set(band_rows) - {exclude})[:CANDIDATE_LIMIT]
     per_group: dict[int, int] = defaultdict(int)
-    chosen: dict[int, int] = {}
-    for proposal_id, group in candidates:
-        if per_group[group] < MEMBERS_PER_GROUP:
-            per_group[group] += 1
-            chosen[proposal_id] = group
     found = []
-    for proposal_id, other in stored_signatures(chosen).items():
-        score = fp.similarity(signature, other)
+    for proposal_id, group, stored in (
+        Fingerprint.objects.filter(proposal_id__in=candidates)
+        .order_by("proposal_id")
+        .values_list("proposal_id", "group", "signature")
+    ):
+        if per_group[group] >= MEMBERS_PER_GROUP:
+            continue
+        per_group[group] += 1
+        score = fp.similarity(signature, fp.from_bytes(stored))
         if score >= p.threshold:
-            found.append((proposal_id, chosen[proposal_id], score))
+            found.append((proposal_id, group, score))
     return found
 
 

@@ -127,12 +127,16 @@ def duplicates_refresh(
     """
     p = fp.params()
     index, _ = DuplicateIndex.objects.get_or_create(strategy_id=strategy_id)
-    without = (
-        Proposal.objects.filter(strategy_id=strategy_id, fingerprint__isnull=True)
-        .values_list("id", flat=True)
-        .order_by("id")[: settings.CIVIC_DUPLICATE_BATCH + 1]
-    )
-    if full or index.params != p.name or len(without) > settings.CIVIC_DUPLICATE_BATCH:
+    whole = full or index.params != p.name
+    if not whole and proposal_id is None:
+        # Only the sweeper and the command pay for this scan of the strategy.
+        without = (
+            Proposal.objects.filter(strategy_id=strategy_id, fingerprint__isnull=True)
+            .values_list("id", flat=True)
+            .order_by("id")[: settings.CIVIC_DUPLICATE_BATCH + 1]
+        )
+        whole = len(without) > settings.CIVIC_DUPLICATE_BATCH
+    if whole:
         regrouped = _regroup(strategy_id, p)
         with transaction.atomic():
             index = _locked_index(strategy_id)
