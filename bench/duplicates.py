@@ -119,31 +119,39 @@ def _title_body(text: str) -> tuple[str, str]:
     return text[:60].strip() or "Предложение", text[:10_000].ljust(20, ".")
 
 
+def _proposal(
+    strategy: Strategy, author: User, code: str, language: str, text: str, *, published: bool
+) -> Proposal:
+    """An unsaved proposal of a generated text, published or pending."""
+    title, body = _title_body(text)
+    now = timezone.now()
+    return Proposal(
+        code=code,
+        strategy=strategy,
+        author=author,
+        title=title,
+        body=body,
+        language=language,
+        status="published" if published else "pending",
+        created_at=now,
+        updated_at=now,
+        published_at=now if published else None,
+    )
+
+
 def write_strategy(texts: list[tuple[str, str]]) -> Strategy:
     for old in Strategy.objects.filter(slug=SLUG):
         drop(old)
     author, _ = User.objects.get_or_create(
         email="bench@example.org", defaults={"display_name": "bench"}
     )
-    now = timezone.now()
     with transaction.atomic():
         strategy = Strategy.objects.create(
             slug=SLUG, code_prefix="DUP", status="open", title_ru="Бенчмарк дубликатов"
         )
         Proposal.objects.bulk_create(
             (
-                Proposal(
-                    code=f"DUP-{n:08d}",
-                    strategy=strategy,
-                    author=author,
-                    title=_title_body(text)[0],
-                    body=_title_body(text)[1],
-                    language=language,
-                    status="published",
-                    created_at=now,
-                    updated_at=now,
-                    published_at=now,
-                )
+                _proposal(strategy, author, f"DUP-{n:08d}", language, text, published=True)
                 for n, (language, text) in enumerate(texts, start=1)
             ),
             batch_size=5_000,
@@ -279,17 +287,8 @@ def main() -> None:
         language, text = texts[rng.randrange(len(texts))]
         if n % 2:
             text = _variant(rng, text, language)
-        now = timezone.now()
-        proposal = Proposal.objects.create(
-            code=f"DUP-NEW-{n:04d}",
-            strategy=strategy,
-            author=author,
-            title=_title_body(text)[0],
-            body=_title_body(text)[1],
-            language=language,
-            created_at=now,
-            updated_at=now,
-        )
+        proposal = _proposal(strategy, author, f"DUP-NEW-{n:04d}", language, text, published=False)
+        proposal.save()
         started = time.perf_counter()
         duplicates_refresh(strategy_id=strategy.pk, proposal_id=proposal.pk)
         timings.append(time.perf_counter() - started)
@@ -310,20 +309,15 @@ def _big_campaign(strategy: Strategy, author: User, copies: int) -> None:
 
     rng = random.Random(13)
     language, text = _original(rng, _sentences())
-    now = timezone.now()
     Proposal.objects.bulk_create(
         (
-            Proposal(
-                code=f"DUP-BIG-{n:06d}",
-                strategy=strategy,
-                author=author,
-                title=_title_body(text)[0],
-                body=_title_body(_variant(rng, text, language))[1],
-                language=language,
-                status="published",
-                created_at=now,
-                updated_at=now,
-                published_at=now,
+            _proposal(
+                strategy,
+                author,
+                f"DUP-BIG-{n:06d}",
+                language,
+                _variant(rng, text, language),
+                published=True,
             )
             for n in range(copies)
         ),
@@ -334,7 +328,8 @@ def _big_campaign(strategy: Strategy, author: User, copies: int) -> None:
     print(
         f"a campaign of {copies:,} copies added and grouped in {time.perf_counter() - started:.1f} s"
     )
-    title, body = _title_body(_variant(rng, text, language))
+    copy = _variant(rng, text, language)
+    title, body = _title_body(copy)
     timings = []
     for _ in range(20):
         started = time.perf_counter()
@@ -344,16 +339,8 @@ def _big_campaign(strategy: Strategy, author: User, copies: int) -> None:
         f"  'already proposed?' against it: median {sorted(timings)[10] * 1000:.1f} ms "
         f"({len(found)} shown)"
     )
-    proposal = Proposal.objects.create(
-        code="DUP-BIG-NEW",
-        strategy=strategy,
-        author=author,
-        title=title,
-        body=body,
-        language=language,
-        created_at=now,
-        updated_at=now,
-    )
+    proposal = _proposal(strategy, author, "DUP-BIG-NEW", language, copy, published=False)
+    proposal.save()
     started = time.perf_counter()
     duplicates_refresh(strategy_id=strategy.pk, proposal_id=proposal.pk)
     print(f"  refresh after one more copy: {(time.perf_counter() - started) * 1000:.1f} ms")

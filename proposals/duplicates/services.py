@@ -373,8 +373,12 @@ def _split(strategy_id: int, labels: set[int], leaving: set[int], p: fp.Params) 
 
 
 def _update(strategy_id: int, stale_ids: list[int], p: fp.Params) -> RefreshResult:
+    # Oldest first (the model's ordering is newest first): each joins the groups of older
+    # ones under their label, instead of relabelling a growing group at every step.
     proposals = list(
-        Proposal.objects.filter(pk__in=stale_ids).values_list("id", "updated_at", "title", "body")
+        Proposal.objects.filter(pk__in=stale_ids)
+        .order_by("id")
+        .values_list("id", "updated_at", "title", "body")
     )
     existing = {
         fingerprint.proposal_id: fingerprint
