@@ -369,19 +369,24 @@ def test_a_new_model_must_also_beat_the_one_in_use(strategy, resident, moderator
     assert SuggesterModel.objects.get(active=True).pk == in_use.pk
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_reading_the_model_in_use_does_not_spoil_a_callers_transaction(monkeypatch):
-    from django.db import DatabaseError, transaction
+    """A database without the table (not migrated yet) answers with an error: inside a
+    caller's transaction, PostgreSQL would refuse every later query without a savepoint."""
+    from django.db import connection, transaction
 
     from proposals.models import Proposal, SuggesterModel
     from proposals.suggest import training
 
-    class Broken(type(SuggesterModel.objects)):
+    class Missing(type(SuggesterModel.objects)):
         def filter(self, *args, **kwargs):
-            raise DatabaseError("no such table")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT * FROM no_such_table")
+            raise AssertionError("unreachable")
 
-    monkeypatch.setattr(SuggesterModel, "objects", Broken())
-    SuggesterModel.objects.model = SuggesterModel
+    manager = Missing()
+    manager.model = SuggesterModel
+    monkeypatch.setattr(SuggesterModel, "objects", manager)
     with transaction.atomic():
         assert training.current_suggester().version == "vocabulary-1"
         assert Proposal.objects.count() == 0  # the transaction still works
