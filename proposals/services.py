@@ -74,9 +74,16 @@ def _check_section(section: Section | None, strategy: Strategy) -> None:
         )
 
 
+def proposal_text_clean(*, title: str, body: str) -> tuple[str, str]:
+    """Title and body as a proposal stores them; InvalidInput naming the field otherwise."""
+    return (
+        clean_text(title, field="title", min_length=TITLE_MIN, max_length=TITLE_MAX),
+        clean_text(body, field="body", min_length=BODY_MIN, max_length=BODY_MAX),
+    )
+
+
 def _set_text(proposal: Proposal, *, title: str, body: str) -> None:
-    proposal.title = clean_text(title, field="title", min_length=TITLE_MIN, max_length=TITLE_MAX)
-    proposal.body = clean_text(body, field="body", min_length=BODY_MIN, max_length=BODY_MAX)
+    proposal.title, proposal.body = proposal_text_clean(title=title, body=body)
     proposal.search_text = f"{proposal.title}\n{proposal.body}".casefold()
     proposal.language = detect_language(f"{proposal.title}\n{proposal.body}")
 

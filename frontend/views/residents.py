@@ -9,17 +9,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from civic.errors import DomainError
+from civic.errors import DomainError, InvalidInput
 from frontend.forms import ProposalForm, ReactionForm
 from frontend.throttling import throttle_wait, throttled_page
 from frontend.views.common import Reference, add_errors, cards_for, paginate, refusal
 from proposals.duplicates.selectors import Similar, similar_published
-from proposals.models import BODY_MIN, TITLE_MIN, Proposal
+from proposals.models import Proposal
 from proposals.selectors import proposal_find_visible, proposal_list_of_author
 from proposals.services import (
     may_edit,
     proposal_edit,
     proposal_submit,
+    proposal_text_clean,
     proposal_withdraw,
     reaction_clear,
     reaction_set,
@@ -76,7 +77,7 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
         request.method == "POST"
         and form.is_valid()
         and not request.POST.get("confirmed_new")
-        and _long_enough(form.cleaned_data)
+        and _acceptable(form.cleaned_data)
     ):
         # Before filing: published proposals nearly the same as this one. The author may
         # react to one instead, or submit anyway (the form comes back with confirmed_new).
@@ -115,10 +116,14 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _long_enough(data: dict[str, Any]) -> bool:
-    # A text the service will refuse for its length gets that refusal first, not the
-    # "already proposed" step and then the refusal.
-    return len(data["title"].strip()) >= TITLE_MIN and len(data["body"].strip()) >= BODY_MIN
+def _acceptable(data: dict[str, Any]) -> bool:
+    # A text the service will refuse (too short, control characters) gets that refusal
+    # first, not the "already proposed" step and then the refusal.
+    try:
+        proposal_text_clean(title=data["title"], body=data["body"])
+    except InvalidInput:
+        return False
+    return True
 
 
 def _own_proposal(request: HttpRequest, proposal_id: int) -> Proposal:
