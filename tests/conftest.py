@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from civic.accounts.services import role_grant
@@ -57,6 +58,14 @@ def admin_user(db):
     return _user_with("admin", display_name="Админ")
 
 
+def page_client_for(user) -> Client:
+    """A browser-like client for the pages, signed in as `user` (anonymous for None)."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:
@@ -110,3 +119,15 @@ def submit(django_capture_on_commit_callbacks):
             )
 
     return _submit
+
+
+@pytest.fixture
+def people_by_role(resident, moderator, analyst, admin_user) -> dict:
+    """One person of each role, and None for an anonymous visitor."""
+    return {
+        "anonymous": None,
+        "resident": resident,
+        "moderator": moderator,
+        "analyst": analyst,
+        "admin": admin_user,
+    }

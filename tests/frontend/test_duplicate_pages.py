@@ -16,6 +16,7 @@ from proposals.duplicates.services import duplicates_refresh
 from proposals.models import Fingerprint, Proposal
 from proposals.services import proposal_moderate, proposal_submit
 from strategy.models import Strategy
+from tests.conftest import page_client_for
 from tests.factories import StrategyFactory, UserFactory
 from tests.proposals.test_duplicates import CAMPAIGNS, ELSEWHERE, UNRELATED, VARIANTS
 
@@ -23,13 +24,6 @@ pytestmark = pytest.mark.django_db
 
 LANGUAGES = ["ru", "kk", "en"]
 GROUPS = "/{lang}/analysis/duplicates/"
-
-
-def _client_for(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def _page(response) -> str:
@@ -88,7 +82,7 @@ def _linked_ids(fragment: str, language: str) -> list[int]:
 def test_a_text_nearly_like_a_published_one_comes_back_before_it_is_filed(
     campaign, strategy, resident, language, django_capture_on_commit_callbacks
 ):
-    client = _client_for(resident)
+    client = page_client_for(resident)
     url = f"/{language}/proposals/new/"
     title, body = CAMPAIGNS[language]["word"]
     before = Proposal.objects.count()
@@ -133,7 +127,7 @@ def test_a_text_nearly_like_a_published_one_comes_back_before_it_is_filed(
 def test_the_similar_ones_are_listed_most_similar_first(campaign, strategy, resident, moderator):
     _publish(campaign["ru-sentence"], moderator)
     title, body = CAMPAIGNS["ru"]["punctuation"]
-    page = _page(_client_for(resident).post("/ru/proposals/new/", _form(strategy, title, body)))
+    page = _page(page_client_for(resident).post("/ru/proposals/new/", _form(strategy, title, body)))
     section = _similar_section(page)
     ids = _linked_ids(section, "ru")
     assert ids[0] == campaign["ru-original"].pk  # the same folded text: 100%
@@ -145,7 +139,7 @@ def test_the_similar_ones_are_listed_most_similar_first(campaign, strategy, resi
 
 def test_a_text_like_no_published_one_is_filed_at_once(campaign, strategy, resident):
     before = Proposal.objects.count()
-    response = _client_for(resident).post("/kk/proposals/new/", _form(strategy, *ELSEWHERE))
+    response = page_client_for(resident).post("/kk/proposals/new/", _form(strategy, *ELSEWHERE))
     assert response.status_code == 302
     assert response.url == "/kk/me/proposals/"
     assert Proposal.objects.count() == before + 1
@@ -156,7 +150,7 @@ def test_only_published_proposals_stop_a_submission(strategy, resident, submit, 
     rejected = submit(strategy, *CAMPAIGNS["en"]["word"])
     proposal_moderate(proposal=rejected, moderator=moderator, decision="reject", reason="other")
     before = Proposal.objects.count()
-    response = _client_for(resident).post(
+    response = page_client_for(resident).post(
         "/en/proposals/new/", _form(strategy, *CAMPAIGNS["en"]["typo"])
     )
     assert response.status_code == 302
@@ -168,7 +162,7 @@ def test_a_published_copy_in_another_strategy_does_not_stop_a_submission(
 ):
     other = StrategyFactory(slug="astana-test", code_prefix="AST")
     _publish(submit(other, *CAMPAIGNS["ru"]["original"]), moderator)
-    response = _client_for(resident).post(
+    response = page_client_for(resident).post(
         "/ru/proposals/new/", _form(strategy, *CAMPAIGNS["ru"]["typo"])
     )
     assert response.status_code == 302
@@ -178,7 +172,7 @@ def test_a_published_copy_in_another_strategy_does_not_stop_a_submission(
 def test_an_invalid_form_is_a_400_without_the_similar_list(campaign, strategy, resident):
     before = Proposal.objects.count()
     body = CAMPAIGNS["ru"]["word"][1]
-    response = _client_for(resident).post("/ru/proposals/new/", _form(strategy, "", body))
+    response = page_client_for(resident).post("/ru/proposals/new/", _form(strategy, "", body))
     assert response.status_code == 400
     assert _similar_section(_page(response)) is None
     assert 'name="confirmed_new"' not in _page(response)
@@ -197,7 +191,7 @@ def _near_section(page: str) -> str:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_decide_page_lists_the_nearly_same_proposals(campaign, moderator, language):
     proposal = campaign[f"{language}-word"]
-    response = _client_for(moderator).get(f"/{language}/moderation/{proposal.pk}/")
+    response = page_client_for(moderator).get(f"/{language}/moderation/{proposal.pk}/")
     assert response.status_code == 200
     section = _near_section(_page(response))
     others = [campaign[f"{language}-{v}"] for v in VARIANTS if v != "word"]
@@ -216,7 +210,7 @@ def test_the_decide_page_lists_the_nearly_same_proposals(campaign, moderator, la
 
 def test_the_decide_page_of_a_lone_proposal_lists_none(campaign, moderator):
     proposal = campaign["kk-unrelated"]
-    section = _near_section(_page(_client_for(moderator).get(f"/ru/moderation/{proposal.pk}/")))
+    section = _near_section(_page(page_client_for(moderator).get(f"/ru/moderation/{proposal.pk}/")))
     assert _linked_ids(section, "ru") == []
     assert 'class="candidates"' not in section
 
@@ -230,7 +224,7 @@ def test_the_decide_page_lists_them_before_the_task_has_run(campaign, strategy, 
         body=CAMPAIGNS["en"]["typo"][1] + " Thanks.",
     )
     assert not Fingerprint.objects.filter(proposal=waiting).exists()
-    section = _near_section(_page(_client_for(moderator).get(f"/en/moderation/{waiting.pk}/")))
+    section = _near_section(_page(page_client_for(moderator).get(f"/en/moderation/{waiting.pk}/")))
     assert sorted(_linked_ids(section, "en")) == sorted(campaign[f"en-{v}"].pk for v in VARIANTS)
 
 
@@ -248,7 +242,7 @@ def _cards(page: str) -> dict[int, str]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_queue_cards_say_how_large_their_group_is(campaign, moderator, language):
-    response = _client_for(moderator).get(f"/{language}/moderation/")
+    response = page_client_for(moderator).get(f"/{language}/moderation/")
     assert response.status_code == 200
     cards = _cards(_page(response))
     pending = {p.pk for p in campaign.values() if p.status == "pending"}
@@ -266,7 +260,7 @@ def test_queue_cards_say_how_large_their_group_is(campaign, moderator, language)
 
 
 def test_queue_cards_show_suggested_themes(campaign, moderator):
-    cards = _cards(_page(_client_for(moderator).get("/ru/moderation/")))
+    cards = _cards(_page(page_client_for(moderator).get("/ru/moderation/")))
     card = cards[campaign["ru-word"].pk]
     assert '<p class="suggested">' in card
     assert re.search(r"\d+%", card.split('<p class="suggested">')[1])
@@ -274,7 +268,7 @@ def test_queue_cards_show_suggested_themes(campaign, moderator):
 
 def test_a_group_grows_on_the_queue(campaign, moderator, submit, strategy):
     submit(strategy, *CAMPAIGNS["kk"]["typo"])
-    cards = _cards(_page(_client_for(moderator).get("/ru/moderation/")))
+    cards = _cards(_page(page_client_for(moderator).get("/ru/moderation/")))
     size = re.search(r"(\d+)", cards[campaign["kk-word"].pk].split('class="group-size"')[1])
     assert size.group(1) == "6"
 
@@ -298,7 +292,7 @@ def _row_order(page: str) -> list[int]:
 )
 def test_the_groups_page_is_for_staff(campaign, request, who, expected):
     user = request.getfixturevalue(who)
-    assert _client_for(user).get(GROUPS.format(lang="ru")).status_code == expected
+    assert page_client_for(user).get(GROUPS.format(lang="ru")).status_code == expected
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -313,7 +307,9 @@ def test_the_groups_page_has_a_row_per_group_largest_first(
     campaign, analyst, submit, strategy, language
 ):
     submit(strategy, *CAMPAIGNS["en"]["typo"])
-    response = _client_for(analyst).get(GROUPS.format(lang=language), {"strategy": strategy.slug})
+    response = page_client_for(analyst).get(
+        GROUPS.format(lang=language), {"strategy": strategy.slug}
+    )
     assert response.status_code == 200
     page = _page(response)
     assert f'<html lang="{language}">' in page
@@ -339,7 +335,7 @@ def test_the_groups_page_has_a_row_per_group_largest_first(
 
 def test_the_groups_page_filters_by_size(campaign, moderator, submit, strategy):
     submit(strategy, *CAMPAIGNS["kk"]["typo"])
-    client = _client_for(moderator)
+    client = page_client_for(moderator)
     six = _page(client.get(GROUPS.format(lang="ru"), {"min_size": "6"}))
     assert _row_order(six) == [campaign["kk-original"].pk]
     none = client.get(GROUPS.format(lang="ru"), {"min_size": "7"})
@@ -354,7 +350,7 @@ def test_the_groups_page_shows_the_first_members_of_a_large_group(
     from proposals.duplicates import selectors
 
     monkeypatch.setattr(selectors, "GROUP_SAMPLE", 2)
-    rows = _rows(_page(_client_for(analyst).get(GROUPS.format(lang="en"))))
+    rows = _rows(_page(page_client_for(analyst).get(GROUPS.format(lang="en"))))
     ru = rows[campaign["ru-original"].pk]
     assert _linked_ids(ru, "en") == sorted(campaign[f"ru-{v}"].pk for v in VARIANTS)[:2]
     assert re.search(r'<li class="muted">[^<]*5[^<]*</li>', ru)
@@ -364,13 +360,13 @@ def test_the_groups_page_of_another_strategy(campaign, analyst, submit, strategy
     other = StrategyFactory(slug="astana-test", code_prefix="AST")
     a = submit(other, *CAMPAIGNS["en"]["original"])
     b = submit(other, *CAMPAIGNS["en"]["word"])
-    page = _page(_client_for(analyst).get(GROUPS.format(lang="ru"), {"strategy": other.slug}))
+    page = _page(page_client_for(analyst).get(GROUPS.format(lang="ru"), {"strategy": other.slug}))
     assert _row_order(page) == [a.pk]
     assert sorted(_linked_ids(_rows(page)[a.pk], "ru")) == [a.pk, b.pk]
 
 
 def test_the_groups_page_of_a_strategy_without_groups(strategy, analyst):
-    response = _client_for(analyst).get(GROUPS.format(lang="ru"))
+    response = page_client_for(analyst).get(GROUPS.format(lang="ru"))
     assert response.status_code == 200
     assert _row_order(_page(response)) == []
     assert "<table" not in _page(response)
@@ -389,29 +385,29 @@ def _shows_nothing_but_the_error(response) -> None:
 )
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_groups_page_refuses_a_bad_min_size(strategy, analyst, language, min_size):
-    response = _client_for(analyst).get(GROUPS.format(lang=language), {"min_size": min_size})
+    response = page_client_for(analyst).get(GROUPS.format(lang=language), {"min_size": min_size})
     _shows_nothing_but_the_error(response)
     assert 'aria-invalid="true"' in _page(response)
 
 
 def test_the_groups_page_shows_staff_a_draft_strategy_as_the_api_does(strategy, analyst):
     StrategyFactory(slug="draft-plan", code_prefix="DRF", status=Strategy.Status.DRAFT)
-    response = _client_for(analyst).get(GROUPS.format(lang="ru"), {"strategy": "draft-plan"})
+    response = page_client_for(analyst).get(GROUPS.format(lang="ru"), {"strategy": "draft-plan"})
     assert response.status_code == 200
     # The default is still the public strategy, not the draft.
-    page = _page(_client_for(analyst).get(GROUPS.format(lang="ru")))
+    page = _page(page_client_for(analyst).get(GROUPS.format(lang="ru")))
     assert f'<option value="{strategy.slug}" selected>' in page
 
 
 @pytest.mark.parametrize("slug", ["no-such-plan"])
 def test_the_groups_page_refuses_an_unknown_strategy(strategy, analyst, slug):
-    response = _client_for(analyst).get(GROUPS.format(lang="ru"), {"strategy": slug})
+    response = page_client_for(analyst).get(GROUPS.format(lang="ru"), {"strategy": slug})
     _shows_nothing_but_the_error(response)
     assert slug in _page(response)
 
 
 def test_the_groups_page_refuses_a_min_size_too_long_to_read(strategy, analyst):
-    client = _client_for(analyst)
+    client = page_client_for(analyst)
     client.raise_request_exception = False
     response = client.get(GROUPS.format(lang="ru"), {"min_size": "9" * 5000})
     _shows_nothing_but_the_error(response)
@@ -419,5 +415,5 @@ def test_the_groups_page_refuses_a_min_size_too_long_to_read(strategy, analyst):
 
 def test_the_groups_page_follows_a_full_rebuild(campaign, analyst, strategy):
     duplicates_refresh(strategy_id=strategy.pk, full=True)
-    page = _page(_client_for(analyst).get(GROUPS.format(lang="ru")))
+    page = _page(page_client_for(analyst).get(GROUPS.format(lang="ru")))
     assert sorted(_row_order(page)) == sorted(campaign[f"{lang}-original"].pk for lang in CAMPAIGNS)

@@ -4,12 +4,12 @@ import html
 import re
 
 import pytest
-from django.test import Client
 
 from civic.accounts.services import role_grant
 from proposals.models import Proposal, Report
 from proposals.services import proposal_moderate, proposal_submit
 from strategy.models import District, Theme
+from tests.conftest import page_client_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,13 +25,6 @@ REFRESH = re.compile(r'<meta\s+http-equiv="refresh"', re.I)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-def _client_for(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -73,7 +66,7 @@ def _hidden(page: str) -> list[tuple[str, str]]:
 
 def test_workspace_offers_an_order_form_with_the_current_filters(proposals, analyst):
     query = "?status=published&district=medeu&theme=ecology&theme=transport&q=деревьев"
-    response = _client_for(analyst).get(ANALYSIS + query)
+    response = page_client_for(analyst).get(ANALYSIS + query)
     assert response.status_code == 200
     page = response.content.decode()
     hidden = _hidden(page)
@@ -89,7 +82,7 @@ def test_workspace_offers_an_order_form_with_the_current_filters(proposals, anal
 
 
 def test_workspace_of_a_moderator_has_no_order_form(proposals, moderator):
-    response = _client_for(moderator).get(ANALYSIS)
+    response = page_client_for(moderator).get(ANALYSIS)
     assert response.status_code == 200
     assert ORDER not in response.content.decode()
 
@@ -97,7 +90,7 @@ def test_workspace_of_a_moderator_has_no_order_form(proposals, moderator):
 def test_ordering_from_the_page_builds_the_report(
     proposals, analyst, django_capture_on_commit_callbacks
 ):
-    client = _client_for(analyst)
+    client = page_client_for(analyst)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             ORDER,
@@ -131,7 +124,7 @@ def test_ordering_with_several_themes_keeps_them_all(
     proposals, analyst, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = _client_for(analyst).post(
+        response = page_client_for(analyst).post(
             ORDER, {"format": "xlsx", "strategy": "almaty-test", "theme": ["ecology", "safety"]}
         )
     assert response.status_code == 302
@@ -142,7 +135,7 @@ def test_ordering_with_several_themes_keeps_them_all(
 
 
 def test_report_is_built_in_the_pages_language(proposals, analyst):
-    response = _client_for(analyst).post(
+    response = page_client_for(analyst).post(
         "/en/analysis/reports/order/", {"format": "html", "strategy": "almaty-test"}
     )
     assert response.status_code == 302
@@ -151,7 +144,7 @@ def test_report_is_built_in_the_pages_language(proposals, analyst):
 
 
 def test_page_reloads_while_a_report_is_waiting(proposals, analyst):
-    client = _client_for(analyst)
+    client = page_client_for(analyst)
     # Without the commit callbacks the build message is never sent: the report waits.
     response = client.post(ORDER, {"format": "html", "strategy": "almaty-test"}, follow=True)
     assert response.status_code == 200
@@ -177,7 +170,7 @@ def test_a_failed_report_shows_its_error_and_no_refresh(proposals, analyst, stra
         status="failed",
         error="The report could not be built: RuntimeError: disk full",
     )
-    page = _client_for(analyst).get(REPORTS).content.decode()
+    page = page_client_for(analyst).get(REPORTS).content.decode()
     assert "disk full" in page
     assert not REFRESH.search(page)
 
@@ -189,7 +182,7 @@ def test_reports_page_lists_only_ones_own(proposals, analyst, strategy):
     theirs = Report.objects.create(
         ordered_by=other, strategy=strategy, format="xlsx", filters={"district": "alatau"}
     )
-    page = _client_for(analyst).get(REPORTS).content.decode()
+    page = page_client_for(analyst).get(REPORTS).content.decode()
     assert re.search(rf"<td>{mine.pk}</td>", page)
     assert not re.search(rf"<td>{theirs.pk}</td>", page)
     assert "district=alatau" not in page
@@ -198,7 +191,7 @@ def test_reports_page_lists_only_ones_own(proposals, analyst, strategy):
 @pytest.mark.parametrize("who", ["resident", "moderator"])
 def test_reports_pages_refuse_who_cannot_order(who, request, proposals, strategy):
     user = request.getfixturevalue(who)
-    client = _client_for(user)
+    client = page_client_for(user)
     assert client.get(REPORTS).status_code == 403
     response = client.post(ORDER, {"format": "csv", "strategy": "almaty-test"})
     assert response.status_code == 403
@@ -206,7 +199,7 @@ def test_reports_pages_refuse_who_cannot_order(who, request, proposals, strategy
 
 
 def test_reports_pages_send_visitors_to_sign_in(strategy):
-    client = _client_for(None)
+    client = page_client_for(None)
     response = client.get(REPORTS)
     assert response.status_code == 302
     assert "login" in response["Location"] or "sign" in response["Location"]
@@ -216,7 +209,7 @@ def test_reports_pages_send_visitors_to_sign_in(strategy):
 
 
 def test_order_page_refuses_get(analyst):
-    assert _client_for(analyst).get(ORDER).status_code == 405
+    assert page_client_for(analyst).get(ORDER).status_code == 405
 
 
 @pytest.mark.parametrize(
@@ -236,7 +229,7 @@ def test_bad_order_creates_nothing_and_says_why(
     data, proposals, analyst, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = _client_for(analyst).post(ORDER, data, follow=True)
+        response = page_client_for(analyst).post(ORDER, data, follow=True)
     assert response.redirect_chain == [(REPORTS, 302)]
     assert response.status_code == 200
     assert Report.objects.count() == 0

@@ -17,6 +17,7 @@ from frontend.throttling import PageThrottle
 from proposals.models import Proposal, ProposalEvent, Reaction
 from proposals.services import proposal_moderate, proposal_submit, reaction_set
 from strategy.models import District, Strategy, Theme
+from tests.conftest import page_client_for
 from tests.factories import SectionFactory, StrategyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,13 +52,6 @@ def _published(author, strategy, moderator, **kwargs) -> Proposal:
 
 def _themes(*slugs) -> list[Theme]:
     return [Theme.objects.get(slug=slug) for slug in slugs]
-
-
-def _client_for(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def _page(response) -> str:
@@ -213,7 +207,7 @@ def test_an_unknown_language_cookie_falls_back_to_russian(client):
 )
 def test_a_pending_proposal_is_seen_only_by_its_author_and_staff(request, pending, who, status):
     user = None if who == "anonymous" else request.getfixturevalue(who)
-    response = _client_for(user).get(f"/ru/proposals/{pending.pk}/")
+    response = page_client_for(user).get(f"/ru/proposals/{pending.pk}/")
     assert response.status_code == status
     if status == 200:
         assert pending.title in _page(response)
@@ -1171,7 +1165,7 @@ def test_what_residents_write_is_escaped(
         (analyst, "/ru/analysis/", True),
     ]
     for user, url, body in staff_pages:
-        response = _client_for(user).get(url)
+        response = page_client_for(user).get(url)
         assert response.status_code == 200, url
         _assert_escaped(response.content.decode(), url, body=body)
 
@@ -1293,7 +1287,7 @@ def test_author_emails_never_appear_on_public_pages(
     }
     for name, url in pages.items():
         for viewer in (None, other_resident):
-            page = _page(_client_for(viewer).get(url))
+            page = _page(page_client_for(viewer).get(url))
             assert author.email not in page, name
             assert other_resident.email not in page, name
             assert moderator.email not in page, name

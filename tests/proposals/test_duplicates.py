@@ -1093,17 +1093,6 @@ def test_similar_api_takes_only_post(strategy, api):
     assert api.get(SIMILAR).status_code == 405
 
 
-@pytest.fixture
-def users(resident, moderator, analyst, admin_user) -> dict:
-    return {
-        "anonymous": None,
-        "resident": resident,
-        "moderator": moderator,
-        "analyst": analyst,
-        "admin": admin_user,
-    }
-
-
 _EXPECTED_STATUS = {
     "anonymous": 401,
     "resident": 403,
@@ -1114,9 +1103,9 @@ _EXPECTED_STATUS = {
 
 
 @pytest.mark.parametrize("who", list(_EXPECTED_STATUS))
-def test_near_duplicates_api_is_for_staff(published, users, who):
+def test_near_duplicates_api_is_for_staff(published, people_by_role, who):
     # The resident asks about their own proposal, and still may not.
-    response = client_for(users[who]).get(_near_url(published["ru-word"]))
+    response = client_for(people_by_role[who]).get(_near_url(published["ru-word"]))
     assert response.status_code == _EXPECTED_STATUS[who]
     if response.status_code == 200:
         data = response.json()
@@ -1139,8 +1128,8 @@ def test_near_duplicates_api_of_an_unknown_proposal_is_404(campaign, moderator):
 
 
 @pytest.mark.parametrize("who", list(_EXPECTED_STATUS))
-def test_duplicate_groups_api_is_for_staff(published, strategy, users, who):
-    response = client_for(users[who]).get(_groups_url(strategy))
+def test_duplicate_groups_api_is_for_staff(published, strategy, people_by_role, who):
+    response = client_for(people_by_role[who]).get(_groups_url(strategy))
     assert response.status_code == _EXPECTED_STATUS[who]
 
 

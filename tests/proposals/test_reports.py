@@ -763,23 +763,14 @@ def test_good_filters_are_kept_as_validated(world, analyst, django_capture_on_co
 ACTORS = ("anonymous", "resident", "moderator", "analyst", "admin")
 
 
-@pytest.fixture
-def actors(resident, moderator, analyst, admin_user):
-    return {
-        "anonymous": None,
-        "resident": resident,
-        "moderator": moderator,
-        "analyst": analyst,
-        "admin": admin_user,
-    }
-
-
 @pytest.mark.parametrize(
     ("actor", "expected"),
     [("anonymous", 401), ("resident", 403), ("moderator", 403), ("analyst", 202), ("admin", 202)],
 )
-def test_who_may_order(actor, expected, strategy, actors, django_capture_on_commit_callbacks):
-    response = _order(client_for(actors[actor]), django_capture_on_commit_callbacks)
+def test_who_may_order(
+    actor, expected, strategy, people_by_role, django_capture_on_commit_callbacks
+):
+    response = _order(client_for(people_by_role[actor]), django_capture_on_commit_callbacks)
     assert response.status_code == expected, response.content
     assert Report.objects.count() == (1 if expected == 202 else 0)
     if expected == 202:
@@ -790,8 +781,8 @@ def test_who_may_order(actor, expected, strategy, actors, django_capture_on_comm
     ("actor", "expected"),
     [("anonymous", 401), ("resident", 403), ("moderator", 403), ("analyst", 200), ("admin", 200)],
 )
-def test_who_may_list(actor, expected, actors):
-    assert client_for(actors[actor]).get(LIST_URL).status_code == expected
+def test_who_may_list(actor, expected, people_by_role):
+    assert client_for(people_by_role[actor]).get(LIST_URL).status_code == expected
 
 
 @pytest.mark.parametrize(
@@ -806,7 +797,7 @@ def test_who_may_list(actor, expected, actors):
     ],
 )
 def test_who_may_read_and_download_a_report(
-    actor, expected, strategy, actors, analyst, django_capture_on_commit_callbacks
+    actor, expected, strategy, people_by_role, analyst, django_capture_on_commit_callbacks
 ):
     report = _built(analyst, django_capture_on_commit_callbacks)
     if actor == "owner":
@@ -815,7 +806,7 @@ def test_who_may_read_and_download_a_report(
         user = UserFactory()
         role_grant(user=user, role="analyst")
     else:
-        user = actors[actor]
+        user = people_by_role[actor]
     api = client_for(user)
     detail = api.get(detail_url(report.pk))
     download = api.get(download_url(report.pk))
