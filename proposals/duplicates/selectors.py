@@ -88,15 +88,16 @@ def similar_fingerprints(
     return found
 
 
+def stale_proposals() -> Q:
+    """Proposals without a fingerprint, or updated since theirs was made."""
+    return Q(fingerprint__isnull=True) | Q(updated_at__gt=F("fingerprint__computed_at"))
+
+
 def strategies_needing_refresh() -> list[int]:
     """Strategies with a proposal that has no fingerprint or was updated since it was made,
     or whose index was built with other parameters than the settings' (a changed threshold)."""
     stale = (
-        Proposal.objects.filter(
-            Q(fingerprint__isnull=True) | Q(updated_at__gt=F("fingerprint__computed_at"))
-        )
-        .values_list("strategy_id", flat=True)
-        .distinct()
+        Proposal.objects.filter(stale_proposals()).values_list("strategy_id", flat=True).distinct()
     )
     outdated = DuplicateIndex.objects.exclude(params=fp.params().name).values_list(
         "strategy_id", flat=True

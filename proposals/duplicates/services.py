@@ -26,11 +26,15 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from proposals.duplicates import fingerprint as fp
-from proposals.duplicates.selectors import MEMBERS_PER_GROUP, similar_fingerprints
+from proposals.duplicates.selectors import (
+    MEMBERS_PER_GROUP,
+    similar_fingerprints,
+    stale_proposals,
+)
 from proposals.models import DuplicateIndex, Fingerprint, FingerprintBand, Proposal
 
 _READ_CHUNK = 5_000
@@ -83,9 +87,7 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _stale(strategy_id: int) -> Q:
-    return Q(strategy_id=strategy_id) & (
-        Q(fingerprint__isnull=True) | Q(updated_at__gt=F("fingerprint__computed_at"))
-    )
+    return Q(strategy_id=strategy_id) & stale_proposals()
 
 
 def _stale_one(strategy_id: int, proposal_id: int) -> list[int]:
