@@ -218,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "answer-email-sweep": {
+        "task": "proposals.answer_email_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -382,6 +387,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProposalStatusEnum": "proposals.models.Proposal.Status",
         "StrategyStatusEnum": "strategy.models.Strategy.Status",
+        "AnswerOutcomeEnum": "proposals.models.Answer.Outcome",
     },
 }
 

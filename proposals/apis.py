@@ -9,6 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from civic.accounts.permissions import (
+    CanAnswer,
     CanModerate,
     CanOrderReports,
     CanViewAll,
@@ -18,8 +19,9 @@ from civic.accounts.permissions import (
 from civic.errors import InvalidInput, NotAllowed
 from civic.pagination import PageNumberPagination
 from proposals import selectors, serializers, services
+from proposals.answers.services import answer_save
 from proposals.duplicates import selectors as duplicates
-from proposals.models import Proposal, Report
+from proposals.models import Answer, Proposal, Report
 from proposals.reports.services import report_list_of, report_order, report_visible_to
 from strategy.models import Strategy
 
@@ -34,6 +36,12 @@ _FILTER_PARAMETERS = [
     OpenApiParameter("created_before", OpenApiTypes.DATE),
     OpenApiParameter("q", str, description="Words to find in title and body"),
     OpenApiParameter("ordering", str, enum=["created_at", "-created_at", "-reactions"]),
+    OpenApiParameter(
+        "answer",
+        str,
+        enum=[*Answer.Outcome.values, "unanswered", "overdue"],
+        description="The city's answer: an outcome, unanswered, or unanswered past the deadline",
+    ),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int, description="At most 100"),
 ]
@@ -145,6 +153,33 @@ class ProposalModerationApi(APIView):
             proposal=proposal, moderator=request.user, **data.validated_data
         )
         return Response(_represent(request, proposal))
+
+
+class ProposalAnswerApi(APIView):
+    """Responders and admins: give, change or publish the city's answer."""
+
+    permission_classes = [CanAnswer]
+
+    @extend_schema(
+        request=serializers.AnswerRequestSerializer,
+        responses={
+            200: serializers.AnswerStateSerializer,
+            400: OpenApiResponse(description="Unknown outcome, or no text where one is needed"),
+            403: OpenApiResponse(description="Not a responder"),
+            404: OpenApiResponse(),
+            409: OpenApiResponse(description="Code not_published or answer_changed"),
+        },
+    )
+    def put(self, request: Request, proposal_id: int) -> Response:
+        # Whoever may answer is staff: a proposal that is not published yet is a 409
+        # naming its state, not a 404 hiding it.
+        proposal = Proposal.objects.filter(pk=proposal_id).first()
+        if proposal is None:
+            raise Http404
+        data = serializers.AnswerRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = answer_save(proposal=proposal, responder=request.user, **data.validated_data)
+        return Response(serializers.AnswerStateSerializer(answer).data)
 
 
 class ProposalHistoryApi(APIView):

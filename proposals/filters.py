@@ -1,11 +1,37 @@
 """The proposal list's filters: allow-listed, and a value that names nothing is a 400."""
 
+from datetime import datetime, timedelta
+
 import django_filters
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from proposals.models import Proposal, Reaction
+from proposals.models import Answer, Proposal, Reaction
 from strategy.models import District, Section, Strategy, Theme
+
+UNANSWERED, OVERDUE = "unanswered", "overdue"
+
+
+def answered_q() -> Q:
+    """Proposals whose answer the public can read."""
+    return Q(answer__published=True)
+
+
+def overdue_q(now: datetime | None = None) -> Q:
+    """Published proposals still without a public answer past their strategy's deadline.
+
+    One condition per strategy that promises a deadline (there are a handful), so no
+    engine-specific date arithmetic on a column is needed.
+    """
+    now = now or timezone.now()
+    late = Q(pk__in=[])
+    deadlines = Strategy.objects.filter(answer_deadline_days__isnull=False).values_list(
+        "id", "answer_deadline_days"
+    )
+    for strategy_id, days in deadlines:
+        late |= Q(strategy_id=strategy_id, published_at__lt=now - timedelta(days=days))
+    return Q(status=Proposal.Status.PUBLISHED) & ~answered_q() & late
 
 
 class ProposalFilter(django_filters.FilterSet):
@@ -32,6 +58,10 @@ class ProposalFilter(django_filters.FilterSet):
         field_name="created_at", lookup_expr="date__lte", input_formats=["%Y-%m-%d"]
     )
     q = django_filters.CharFilter(method="filter_q", max_length=200)
+    answer = django_filters.ChoiceFilter(
+        choices=[*Answer.Outcome.choices, (UNANSWERED, UNANSWERED), (OVERDUE, OVERDUE)],
+        method="filter_answer",
+    )
     ordering = django_filters.ChoiceFilter(
         # Only these three orders are part of the contract.
         choices=[
@@ -87,6 +117,16 @@ class ProposalFilter(django_filters.FilterSet):
             return queryset.order_by("-reactions_total", "-created_at", "-id")
         # The id breaks ties, so pages never overlap.
         return queryset.order_by(value, value.replace("created_at", "id"))
+
+    def filter_answer(
+        self, queryset: QuerySet[Proposal], name: str, value: str
+    ) -> QuerySet[Proposal]:
+        # Only published answers count: a draft is the responder's, not the city's word.
+        if value == UNANSWERED:
+            return queryset.filter(status=Proposal.Status.PUBLISHED).exclude(answered_q())
+        if value == OVERDUE:
+            return queryset.filter(overdue_q())
+        return queryset.filter(answered_q(), answer__outcome=value)
 
     def filter_q(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
         words = value.casefold().split()

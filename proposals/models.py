@@ -54,6 +54,9 @@ class Proposal(models.Model):
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
     )
+    # A rejection the public may see (a duplicate, off topic, not a proposal, or "other"
+    # where the moderator chose so), kept on the row so visibility is one WHERE clause.
+    rejection_public = models.BooleanField(default=False)
     # The latest moderation decision, kept so a list reads it with one join.
     latest_decision = models.ForeignKey(
         "ProposalEvent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -76,6 +79,7 @@ class Proposal(models.Model):
             ("view_all_proposals", "Can see proposals in every status"),
             ("view_proposal_history", "Can see the audit trail of proposals"),
             ("order_report", "Can order reports"),
+            ("answer_proposal", "Can give the city's answer to proposals"),
         ]
         # Lists are pages of (strategy?, status?) ordered by -created_at, -id: each has
         # an index that yields the page in order, so LIMIT stops after one page.
@@ -137,6 +141,7 @@ class ProposalEvent(models.Model):
         APPROVE = "approve", "approve"
         REJECT = "reject", "reject"
         REQUEST_CHANGES = "request_changes", "request_changes"
+        ANSWER = "answer", "answer"
 
     DECISIONS = (Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES)
 
@@ -158,8 +163,12 @@ class ProposalEvent(models.Model):
     to_status = models.CharField(max_length=20)
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
     note = models.TextField(blank=True)
-    # What the event changed besides the status (themes before/after, edited fields).
+    # What the event changed besides the status (themes before/after, edited fields,
+    # an answer before/after).
     changes = models.JSONField(default=dict, blank=True)
+    # On a rejection: whether the public sees it, and whether they see the note too.
+    public = models.BooleanField(default=False)
+    note_public = models.BooleanField(default=False)
     at = models.DateTimeField(default=timezone.now)
     # When the author was emailed about this decision; decisions still unsent are
     # picked up again by the notification sweep.
@@ -386,3 +395,159 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.pk} ({self.format})"
+
+
+class Answer(models.Model):
+    """The city's answer to a published proposal: an outcome and its justification.
+
+    Saved by responders (or admins) through `answer_save`, which writes every version
+    into the proposal's history in the same transaction. Only a `published` answer is
+    public; `answered_at` is when it was first published, the date the public sees.
+    """
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "accepted"
+        ACCEPTED_IN_PART = "accepted_in_part", "accepted_in_part"
+        ALREADY_PLANNED = "already_planned", "already_planned"
+        NOT_ACCEPTED = "not_accepted", "not_accepted"
+        OUT_OF_SCOPE = "out_of_scope", "out_of_scope"
+
+    # Outcomes whose proposals may be linked to the sections of a revised strategy.
+    CHANGES_TEXT = (Outcome.ACCEPTED, Outcome.ACCEPTED_IN_PART)
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="answer")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    text = models.TextField(blank=True)
+    published = models.BooleanField(default=False)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Who saved it last: staff-only, never in a public response.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # When the emails about its publication were queued for every recipient; a published
+    # answer still without it is picked up by the notification sweep.
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["published", "answered_at"], name="answer_published_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    outcome__in=[
+                        "accepted",
+                        "accepted_in_part",
+                        "already_planned",
+                        "not_accepted",
+                        "out_of_scope",
+                    ]
+                ),
+                name="answer_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="accepted") | ~Q(text=""), name="answer_text_required"
+            ),
+            models.CheckConstraint(
+                condition=Q(published=False) | Q(answered_at__isnull=False),
+                name="answer_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"answer {self.outcome} to {self.proposal_id}"
+
+
+class AnswerNotice(models.Model):
+    """One email about a published answer to one person: the row is claimed before the
+    email goes out, so nobody is told twice, and `sent_at` stays empty until it went."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="one_answer_notice_each"),
+        ]
+
+    def __str__(self) -> str:
+        return f"answer notice of {self.proposal_id} to {self.user_id}"
+
+
+class AnswerSectionLink(models.Model):
+    """An answered proposal linked by a responder to a section it changed in a version."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="section_links")
+    version = models.ForeignKey(
+        "strategy.StrategyVersion", on_delete=models.CASCADE, related_name="proposal_links"
+    )
+    section_code = models.CharField(max_length=50)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version", "section_code", "proposal"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "version", "section_code"], name="one_link_per_section"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} -> v{self.version_id} {self.section_code}"
+
+
+class SummaryFile(models.Model):
+    """The summary table of one strategy as a file (CSV, XLSX or HTML), built in the
+    background and public: it holds no personal data.
+
+    Services that change what the table shows bump `source_version`; a build records
+    the version it started from in `built_version`, so the file is current when the two
+    are equal, and a change landing mid-build leaves it stale for the next request.
+    """
+
+    class Format(models.TextChoices):
+        CSV = "csv", "csv"
+        XLSX = "xlsx", "xlsx"
+        HTML = "html", "html"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    strategy = models.ForeignKey(
+        "strategy.Strategy", on_delete=models.CASCADE, related_name="summary_files"
+    )
+    format = models.CharField(max_length=4, choices=Format.choices)
+    language = models.CharField(max_length=2, default="ru")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="summaries/", blank=True, max_length=200)
+    source_version = models.PositiveBigIntegerField(default=1)
+    built_version = models.PositiveBigIntegerField(default=0)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategy", "format", "language"], name="one_summary_file_each"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="summary_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"summary of {self.strategy_id} ({self.format}, {self.language})"

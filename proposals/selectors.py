@@ -23,7 +23,9 @@ def _with_related(queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
     # select_related + only: narrow joined columns, and joins that COUNT(*) leaves out
     # (an annotation's join would stay in the count of a million-row page set).
     return (
-        queryset.select_related("strategy", "district", "author", "latest_decision")
+        queryset.select_related(
+            "strategy", "district", "author", "latest_decision", "answer", "duplicate_of"
+        )
         .only(*_LIST_COLUMNS)
         .prefetch_related(Prefetch("themes", queryset=Theme.objects.only("id", "slug")))
     )
@@ -53,6 +55,14 @@ _LIST_COLUMNS = (
     "author_themes",
     "suggested_themes",
     "suggestion_version",
+    "rejection_public",
+    "latest_decision__note_public",
+    "duplicate_of__code",
+    "answer__outcome",
+    "answer__text",
+    "answer__published",
+    "answer__answered_at",
+    "answer__updated_at",
 )
 
 
@@ -73,11 +83,15 @@ def reaction_counts_for(proposals: Sequence[Proposal]) -> dict[int, dict[str, in
     return counts
 
 
+PUBLICLY_REJECTED = Q(status=Proposal.Status.REJECTED, rejection_public=True)
+
+
 def proposal_visible_to(user: User) -> QuerySet[Proposal]:
-    """Proposals this user may open: all for staff, published plus their own for others."""
+    """Proposals this user may open: all for staff; published and publicly rejected ones
+    plus their own for others."""
     if can_view_all(user):
         return Proposal.objects.all()
-    visible = Q(status=Proposal.Status.PUBLISHED)
+    visible = Q(status=Proposal.Status.PUBLISHED) | PUBLICLY_REJECTED
     if user.is_authenticated:
         visible |= Q(author=user)
     return Proposal.objects.filter(visible)
@@ -86,11 +100,14 @@ def proposal_visible_to(user: User) -> QuerySet[Proposal]:
 def proposal_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Proposal]:
     """The proposal list: published ones for everyone, every status for staff.
 
-    Raises InvalidInput (one message per bad filter) rather than returning an empty
-    page for a filter value that names nothing.
+    The public lists publicly rejected proposals by asking for `status=rejected`; the
+    default list stays the published ones. Raises InvalidInput (one message per bad
+    filter) rather than returning an empty page for a filter value that names nothing.
     """
     if can_view_all(user):
         queryset = Proposal.objects.all()
+    elif (filters or {}).get("status") == Proposal.Status.REJECTED:
+        queryset = Proposal.objects.filter(PUBLICLY_REJECTED)
     else:
         queryset = Proposal.objects.filter(status=Proposal.Status.PUBLISHED)
     filterset = ProposalFilter(filters or {}, queryset=_with_related(queryset))

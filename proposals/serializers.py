@@ -4,9 +4,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from civic.accounts.permissions import can_view_all
+from civic.accounts.permissions import can_view_all, sees_draft_answers
 from civic.fields import StrictCharField, StrictPrimaryKeyRelatedField, StrictSlugRelatedField
-from proposals.models import Proposal, ProposalEvent, Reaction, Report
+from proposals.models import Answer, Proposal, ProposalEvent, Reaction, Report
 from proposals.selectors import reaction_counts_for
 from strategy.models import District, Section, Strategy, Theme
 
@@ -20,6 +20,21 @@ class ModerationSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField()
 
 
+class AnswerSerializer(serializers.Serializer):
+    """The city's answer as a proposal carries it; `published` only reaches staff."""
+
+    outcome = serializers.ChoiceField(choices=Answer.Outcome.values)
+    text = serializers.CharField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    published = serializers.BooleanField(required=False)
+
+
+class RejectionSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    note = serializers.CharField(allow_null=True)
+    duplicate_of = serializers.CharField(allow_null=True, help_text="the original's code")
+
+
 class ProposalSerializer(serializers.ModelSerializer):
     """A proposal as the API shows it. `moderation` only reaches the author and staff."""
 
@@ -31,6 +46,8 @@ class ProposalSerializer(serializers.ModelSerializer):
     reactions = serializers.SerializerMethodField()
     moderation = serializers.SerializerMethodField()
     suggested_themes = serializers.SerializerMethodField()
+    answer = serializers.SerializerMethodField()
+    rejection = serializers.SerializerMethodField()
 
     class Meta:
         model = Proposal
@@ -51,6 +68,8 @@ class ProposalSerializer(serializers.ModelSerializer):
             "reactions",
             "moderation",
             "suggested_themes",
+            "answer",
+            "rejection",
         ]
 
     def to_representation(self, proposal: Proposal) -> dict[str, Any]:
@@ -80,6 +99,43 @@ class ProposalSerializer(serializers.ModelSerializer):
         return [
             {**theme, "version": proposal.suggestion_version} for theme in proposal.suggested_themes
         ]
+
+    def _user(self) -> Any:
+        return getattr(self.context.get("request"), "user", None)
+
+    @extend_schema_field(AnswerSerializer(allow_null=True))
+    def get_answer(self, proposal: Proposal) -> dict[str, Any] | None:
+        answer = getattr(proposal, "answer", None)
+        if answer is None:
+            return None
+        staff = sees_draft_answers(self._user())
+        if not (answer.published or staff):
+            return None
+        data = {
+            "outcome": answer.outcome,
+            "text": answer.text,
+            "answered_at": serializers.DateTimeField().to_representation(answer.answered_at)
+            if answer.answered_at
+            else None,
+        }
+        if staff:
+            data["published"] = answer.published
+        return data
+
+    @extend_schema_field(RejectionSerializer(allow_null=True))
+    def get_rejection(self, proposal: Proposal) -> dict[str, Any] | None:
+        """Why a rejected proposal was rejected, where the reason is public (or the
+        reader is its author or staff, who see `moderation` anyway)."""
+        event = proposal.latest_decision
+        if proposal.status != Proposal.Status.REJECTED or event is None:
+            return None
+        if not (proposal.rejection_public or self._sees_moderation(proposal)):
+            return None
+        return {
+            "reason": event.reason,
+            "note": event.note if event.note_public and event.note else None,
+            "duplicate_of": proposal.duplicate_of.code if proposal.duplicate_of_id else None,
+        }
 
     def _sees_moderation(self, proposal: Proposal) -> bool:
         user = getattr(self.context.get("request"), "user", None)
@@ -160,6 +216,28 @@ class ModerationRequestSerializer(serializers.Serializer):
     # Not in the v1 contract: the status the moderator saw. When given, a decision
     # on a proposal someone else has moved meanwhile is a 409, not a silent overwrite.
     expected_status = serializers.ChoiceField(choices=Proposal.Status.values, required=False)
+    # Additions for public rejections: whether the public sees a rejection for `other`
+    # (the other reasons decide it), and whether they see the note with it.
+    public = serializers.BooleanField(required=False, allow_null=True, default=None)
+    note_public = serializers.BooleanField(required=False, default=False)
+
+
+class AnswerRequestSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Answer.Outcome.values)
+    text = StrictCharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=20_000
+    )
+    publish = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # "" for "not yet answered"; a different current outcome is a 409 answer_changed.
+    expected_outcome = serializers.ChoiceField(
+        choices=["", *Answer.Outcome.values], required=False, allow_blank=True
+    )
+
+
+class AnswerStateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Answer
+        fields = ["outcome", "text", "published", "answered_at", "updated_at"]
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer):

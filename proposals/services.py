@@ -28,6 +28,7 @@ from proposals.models import (
     ProposalEvent,
     Reaction,
 )
+from proposals.summary.services import summary_mark_dirty
 from proposals.tallies import tally_mark_dirty
 from strategy.models import District, Section, Strategy, Theme
 
@@ -41,6 +42,12 @@ DECISIONS: dict[str, tuple[tuple[str, ...], str]] = {
     Action.REQUEST_CHANGES: ((Status.PENDING,), Status.CHANGES_REQUESTED),
 }
 WITHDRAWABLE = (Status.PENDING, Status.CHANGES_REQUESTED)
+Reason = ProposalEvent.Reason
+# Rejections that harm no one when shown, and those that must stay hidden from the public
+# (showing them would repeat the spam, the insult or the personal data); for `other` the
+# moderator chooses.
+PUBLIC_REASONS = (Reason.DUPLICATE, Reason.OFF_TOPIC, Reason.NOT_A_PROPOSAL)
+HIDDEN_REASONS = (Reason.SPAM, Reason.OFFENSIVE, Reason.PERSONAL_DATA)
 EDITABLE = (Status.CHANGES_REQUESTED,)
 
 
@@ -268,6 +275,8 @@ def proposal_moderate(
     themes: Iterable[Theme] | None = None,
     duplicate_of: Proposal | None = None,
     expected_status: str | None = None,
+    public: bool | None = None,
+    note_public: bool = False,
 ) -> Proposal:
     from proposals.tasks import send_decision_email
 
@@ -294,6 +303,12 @@ def proposal_moderate(
     if duplicate_of is not None and reason != ProposalEvent.Reason.DUPLICATE:
         raise InvalidInput(
             gettext_noop("duplicate_of goes with reason 'duplicate'."), field="duplicate_of"
+        )
+    public = _rejection_public(decision=decision, reason=reason, public=public)
+    if note_public and not (public and note):
+        raise InvalidInput(
+            gettext_noop("Only the note of a public rejection can be made public."),
+            field="note_public",
         )
 
     # The lock makes two moderators deciding at once take turns; the second then
@@ -341,8 +356,11 @@ def proposal_moderate(
         note=note,
         changes=changes,
         at=now,
+        public=public,
+        note_public=note_public,
     )
     proposal.status = to_status
+    proposal.rejection_public = public
     proposal.latest_decision = event
     proposal.updated_at = now
     if to_status == Status.PUBLISHED and proposal.published_at is None:
@@ -350,8 +368,32 @@ def proposal_moderate(
     proposal.duplicate_of = duplicate_of
     proposal.save()
     tally_mark_dirty(strategy_id=proposal.strategy_id)
+    # The summary table lists published and publicly rejected proposals.
+    summary_mark_dirty(strategy_id=proposal.strategy_id)
     enqueue_on_commit(send_decision_email, event.pk)
     return proposal
+
+
+def _rejection_public(*, decision: str, reason: str, public: bool | None) -> bool:
+    """Whether the public sees this rejection: decided by the reason, or by the moderator
+    for `other`. Only a rejection can be public."""
+    if decision != Action.REJECT:
+        if public:
+            raise InvalidInput(gettext_noop("Only a rejection can be made public."), field="public")
+        return False
+    if reason in PUBLIC_REASONS:
+        if public is False:
+            raise InvalidInput(
+                gettext_noop("Rejections for this reason are always public."), field="public"
+            )
+        return True
+    if reason in HIDDEN_REASONS:
+        if public:
+            raise InvalidInput(
+                gettext_noop("Rejections for this reason are never public."), field="public"
+            )
+        return False
+    return bool(public)
 
 
 def _check_reactable(proposal: Proposal, user: User) -> None:

@@ -9,6 +9,8 @@ that lands while it runs leaves the snapshot dirty for the next pass.
 
 import json
 import math
+import statistics
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +23,8 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from proposals.models import Proposal, Reaction, Tally
-from strategy.models import District, Strategy, Theme
+from proposals.models import Answer, Proposal, Reaction, Tally
+from strategy.models import District, Section, Strategy, Theme
 
 Status = Proposal.Status
 TOP_PROPOSALS = 10
@@ -168,7 +170,109 @@ def tally_compute(*, strategy: Strategy) -> dict[str, Any]:
         "by_day": by_day,
         "reactions": reactions,
         "top_proposals": _top_proposals(strategy),
+        "answers": _answers(strategy, published),
     }
+
+
+def _median_days(durations: list[float]) -> float | None:
+    return round(statistics.median(durations), 1) if durations else None
+
+
+def _answers(strategy: Strategy, published: Any) -> dict[str, Any]:
+    """How the city keeps its promise to answer: over published proposals, the answered
+    (publicly), unanswered and overdue ones, by outcome, and the median days from
+    publication to answer; the same by theme, section and district.
+
+    Overdue is judged at the rebuild's time; CIVIC_TALLY_MAX_AGE_SECONDS bounds how long
+    a proposal that fell overdue with no change since waits to be counted.
+    """
+    now = timezone.now()
+    deadline = strategy.answer_deadline_days
+    late_before = now - timedelta(days=deadline) if deadline is not None else None
+    # One row per published proposal: a few narrow columns, read once for every breakdown.
+    rows = list(
+        published.values_list(
+            "id",
+            "section_id",
+            "district__slug",
+            "published_at",
+            "answer__published",
+            "answer__outcome",
+            "answer__answered_at",
+        )
+    )
+    themes_of: dict[int, list[str]] = defaultdict(list)
+    for proposal_id, slug in Proposal.themes.through.objects.filter(
+        proposal__strategy=strategy, proposal__status=Status.PUBLISHED
+    ).values_list("proposal_id", "theme__slug"):
+        themes_of[proposal_id].append(slug)
+
+    def empty() -> dict[str, Any]:
+        return {"answered": 0, "unanswered": 0, "overdue": 0, "days": [], "by_outcome": {}}
+
+    overall = empty()
+    groups: dict[str, dict[Any, dict[str, Any]]] = {
+        "theme": defaultdict(empty),
+        "section": defaultdict(empty),
+        "district": defaultdict(empty),
+    }
+    for proposal_id, section_id, district, published_at, public, outcome, answered_at in rows:
+        # A draft's columns come through the join too; only a published answer counts.
+        answered = bool(public)
+        buckets = [
+            overall,
+            groups["section"][section_id],
+            groups["district"][district],
+            *(groups["theme"][slug] for slug in themes_of.get(proposal_id, ())),
+        ]
+        for bucket in buckets:
+            if answered:
+                bucket["answered"] += 1
+                bucket["by_outcome"][outcome] = bucket["by_outcome"].get(outcome, 0) + 1
+                bucket["days"].append((answered_at - published_at).total_seconds() / 86400)
+            else:
+                bucket["unanswered"] += 1
+                if late_before is not None and published_at < late_before:
+                    bucket["overdue"] += 1
+
+    def finish(bucket: dict[str, Any]) -> dict[str, Any]:
+        days = bucket.pop("days")
+        return {
+            **bucket,
+            "median_days_to_answer": _median_days(days),
+            "by_outcome": {o: bucket["by_outcome"].get(o, 0) for o in Answer.Outcome.values},
+        }
+
+    return {
+        **finish(overall),
+        "deadline_days": deadline,
+        "support_threshold": strategy.support_threshold,
+        "by_theme": [
+            {"theme": slug, **finish(groups["theme"][slug])}
+            for slug in Theme.objects.values_list("slug", flat=True)
+            if slug in groups["theme"]
+        ],
+        "by_section": [
+            {"section": section_id, "code": code, **finish(groups["section"][section_id])}
+            for section_id, code in _section_codes(strategy, groups["section"])
+        ],
+        "by_district": [
+            {"district": slug, **finish(bucket)}
+            for slug, bucket in sorted(
+                groups["district"].items(), key=lambda item: (item[0] is None, item[0] or "")
+            )
+        ],
+    }
+
+
+def _section_codes(strategy: Strategy, counted: dict[Any, Any]) -> list[tuple[int | None, Any]]:
+    """(section id, code) of the sections counted, the whole document first, then in order."""
+    codes = list(
+        Section.objects.filter(strategy=strategy, pk__in=[pk for pk in counted if pk])
+        .order_by("position")
+        .values_list("id", "code")
+    )
+    return ([(None, None)] if None in counted else []) + codes
 
 
 def _top_proposals(strategy: Strategy) -> list[dict[str, Any]]:
@@ -229,6 +333,18 @@ def tally_compute_empty() -> dict[str, Any]:
         "by_day": [],
         "reactions": dict.fromkeys(Reaction.Kind.values, 0),
         "top_proposals": [],
+        "answers": {
+            "answered": 0,
+            "unanswered": 0,
+            "overdue": 0,
+            "median_days_to_answer": None,
+            "by_outcome": dict.fromkeys(Answer.Outcome.values, 0),
+            "deadline_days": None,
+            "support_threshold": None,
+            "by_theme": [],
+            "by_section": [],
+            "by_district": [],
+        },
     }
 
 

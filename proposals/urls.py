@@ -16,6 +16,11 @@ urlpatterns = [
         name="proposal-moderation",
     ),
     path(
+        "proposals/<int:proposal_id>/answer/",
+        apis.ProposalAnswerApi.as_view(),
+        name="proposal-answer",
+    ),
+    path(
         "proposals/<int:proposal_id>/history/",
         apis.ProposalHistoryApi.as_view(),
         name="proposal-history",

@@ -78,6 +78,12 @@ class Strategy(models.Model):
     description_en = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The city's commitments: answer every published proposal within this many days, and
+    # answer first those with at least this many supporting reactions. Unset: no promise.
+    answer_deadline_days = models.PositiveIntegerField(null=True, blank=True)
+    support_threshold = models.PositiveIntegerField(null=True, blank=True)
+    # Decidim's "publish answers immediately": the default of an answer's `publish`.
+    publish_answers = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-opens_at", "slug"]
@@ -149,3 +155,30 @@ class Section(models.Model):
     @property
     def body(self) -> str:
         return localized(self, "body")
+
+
+class StrategyVersion(models.Model):
+    """The text of a strategy document as one import left it, kept whole.
+
+    Sections are matched by code from one version to the next; proposals stay attached to
+    the living `Section` rows, and every earlier text stays readable here.
+    """
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    imported_at = models.DateTimeField(default=timezone.now)
+    title = models.JSONField(default=dict, blank=True)
+    description = models.JSONField(default=dict, blank=True)
+    # [{code, parent_code, depth, title: {lang: text}, body: {lang: text}}] in document order.
+    sections = models.JSONField(default=list, blank=True)
+    # Codes of the sections added, removed or changed since the previous version.
+    changed_sections = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["strategy", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "number"], name="version_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strategy_id} v{self.number}"

@@ -34,6 +34,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=2, default="ru", choices=[("ru", "ru"), ("kk", "kk"), ("en", "en")]
     )
     email_verified = models.BooleanField(default=False)
+    # Emails about the city's answers to proposals this person wrote or reacted to; the
+    # signed link in each such email turns them off in one click.
+    notify_answers = models.BooleanField(default=True)
     # When the verification link was last mailed; accounts still unverified and
     # never mailed are picked up by the verification sweep (a lost message).
     verification_sent_at = models.DateTimeField(null=True, blank=True)

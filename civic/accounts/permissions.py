@@ -14,6 +14,14 @@ def can_view_all(user: object) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.has_perm(roles.VIEW_ALL)
 
 
+def sees_draft_answers(user: object) -> bool:
+    """Staff who see an answer before it is published: those who answer, and those who
+    see every proposal."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_perm(roles.ANSWER) or user.has_perm(roles.VIEW_ALL)
+
+
 class EmailNotVerified(PermissionDenied):
     default_detail = "Verify your email address before you do this."
     default_code = "email_not_verified"
@@ -45,3 +53,4 @@ CanModerate = requires(roles.MODERATE)
 CanViewAll = requires(roles.VIEW_ALL)
 CanViewHistory = requires(roles.VIEW_HISTORY)
 CanOrderReports = requires(roles.ORDER_REPORT)
+CanAnswer = requires(roles.ANSWER)

@@ -5,13 +5,16 @@ permissions, so `user.has_perm(...)` answers every access question.
 """
 
 RESIDENT, MODERATOR, ANALYST, ADMIN = "resident", "moderator", "analyst", "admin"
-ROLES = (RESIDENT, MODERATOR, ANALYST, ADMIN)
-STAFF_ROLES = (MODERATOR, ANALYST, ADMIN)
+# Officials of the akimat who give the city's answer to published proposals.
+RESPONDER = "responder"
+ROLES = (RESIDENT, MODERATOR, ANALYST, RESPONDER, ADMIN)
+STAFF_ROLES = (MODERATOR, ANALYST, RESPONDER, ADMIN)
 
 MODERATE = "proposals.moderate_proposal"
 VIEW_ALL = "proposals.view_all_proposals"
 VIEW_HISTORY = "proposals.view_proposal_history"
 ORDER_REPORT = "proposals.order_report"
+ANSWER = "proposals.answer_proposal"
 # Reports are private to the analyst who ordered them; admins see and download all.
 VIEW_ALL_REPORTS = "proposals.view_report"
 
@@ -39,5 +42,16 @@ ADMIN_SITE = (
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     MODERATOR: (MODERATE, VIEW_ALL, VIEW_HISTORY),
     ANALYST: (VIEW_ALL, VIEW_HISTORY, ORDER_REPORT),
-    ADMIN: (MODERATE, VIEW_ALL, VIEW_HISTORY, ORDER_REPORT, VIEW_ALL_REPORTS, *ADMIN_SITE),
+    # Responders answer published proposals and read their history; they do not
+    # moderate, and unpublished proposals stay as hidden from them as from the public.
+    RESPONDER: (ANSWER, VIEW_HISTORY),
+    ADMIN: (
+        MODERATE,
+        VIEW_ALL,
+        VIEW_HISTORY,
+        ORDER_REPORT,
+        VIEW_ALL_REPORTS,
+        ANSWER,
+        *ADMIN_SITE,
+    ),
 }

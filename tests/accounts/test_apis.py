@@ -518,7 +518,7 @@ def test_superuser_holds_every_role():
 
     response = client_for(user).get(ME)
 
-    assert response.json()["roles"] == ["resident", "moderator", "analyst", "admin"]
+    assert response.json()["roles"] == ["resident", "moderator", "analyst", "responder", "admin"]
 
 
 # --- grant_role / revoke_role ------------------------------------------------------------------

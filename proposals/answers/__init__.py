@@ -1,0 +1,1 @@
+"""The city's answers to published proposals: saving, reading, notifying."""
