@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "analyse": user.has_perm(roles.VIEW_ALL),
             "history": user.has_perm(roles.VIEW_HISTORY),
             "reports": user.has_perm(roles.ORDER_REPORT),
+            "answer": user.has_perm(roles.ANSWER),
             "admin": user.is_staff or user.has_perm("strategy.change_strategy"),
         }
     }

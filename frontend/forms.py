@@ -163,7 +163,16 @@ class DecisionForm(_DecisionFields):
     expected_status = forms.ChoiceField(
         widget=forms.HiddenInput, required=False, choices=[("", ""), *Proposal.Status.choices]
     )
-    field_order = ["decision", "themes", "reason", "duplicate_of", "note"]
+    public = forms.BooleanField(
+        label=_("Show this rejection to the public (for the reason “Other”)"),
+        required=False,
+        help_text=_(
+            "A duplicate, off topic or not a proposal is always shown with its reason; "
+            "spam, offensive text and personal data never are."
+        ),
+    )
+    note_public = forms.BooleanField(label=_("Show my note to the public too"), required=False)
+    field_order = ["decision", "themes", "reason", "duplicate_of", "note", "public", "note_public"]
 
     def __init__(
         self, *args: Any, themes: list[Theme], decisions: list[str], **kwargs: Any
@@ -192,3 +201,31 @@ class ReactionForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[(kind, kind) for kind in Reaction.Kind.values], required=False
     )
+
+
+class AnswerForm(forms.Form):
+    """The city's answer to one proposal (or to a whole group of near-duplicates)."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), widget=forms.RadioSelect, choices=list(labels.OUTCOME.items())
+    )
+    text = forms.CharField(
+        label=_("Justification"),
+        required=False,
+        max_length=10_000,
+        help_text=_("Required for every outcome but “Accepted”. Residents read it as written."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    publish = forms.BooleanField(label=_("Publish now"), required=False)
+    # The outcome the responder saw ("" for none): a change someone made meanwhile is a
+    # conflict, not something to overwrite.
+    expected_outcome = forms.CharField(widget=forms.HiddenInput, required=False)
+    group = forms.MultipleChoiceField(
+        label=_("Give the same answer to these nearly identical proposals"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, group: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = group

@@ -2,9 +2,25 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from proposals.labels import ACTION, REACTION, REASON, STATUS
+from proposals.labels import ACTION, OUTCOME, REACTION, REASON, STATUS
 
-__all__ = ["ACTION", "LANGUAGE", "ORDERING", "REACTION", "REASON", "STATUS", "STRATEGY_STATUS"]
+__all__ = [
+    "ACTION",
+    "ANSWER_FILTER",
+    "LANGUAGE",
+    "ORDERING",
+    "OUTCOME",
+    "REACTION",
+    "REASON",
+    "STATUS",
+    "STRATEGY_STATUS",
+]
+
+ANSWER_FILTER = {
+    **OUTCOME,
+    "unanswered": _("Awaiting the city's answer"),
+    "overdue": _("Answer overdue"),
+}
 
 LANGUAGE = {
     "ru": _("Russian"),

@@ -6,7 +6,7 @@ Used by the pages and by the emails sent to authors, in the reader's language.
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import Proposal, ProposalEvent, Reaction
+from proposals.models import Answer, Proposal, ProposalEvent, Reaction
 from strategy.models import Section
 
 STATUS = {
@@ -24,6 +24,17 @@ ACTION = {
     ProposalEvent.Action.APPROVE: _("Approved"),
     ProposalEvent.Action.REJECT: _("Rejected"),
     ProposalEvent.Action.REQUEST_CHANGES: _("Changes requested"),
+    ProposalEvent.Action.ANSWER: _("The city's answer"),
+}
+
+# The outcomes of the city's answer, as Kazakhstan's summary tables of public discussions
+# name them.
+OUTCOME = {
+    Answer.Outcome.ACCEPTED: _("Accepted"),
+    Answer.Outcome.ACCEPTED_IN_PART: _("Accepted in part"),
+    Answer.Outcome.ALREADY_PLANNED: _("Already planned"),
+    Answer.Outcome.NOT_ACCEPTED: _("Not accepted"),
+    Answer.Outcome.OUT_OF_SCOPE: _("Out of scope"),
 }
 
 REASON = {

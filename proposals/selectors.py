@@ -39,6 +39,9 @@ _LIST_COLUMNS = (
     "strategy__title_ru",
     "strategy__title_kk",
     "strategy__title_en",
+    # What a proposal's page says of the city's promise to answer.
+    "strategy__answer_deadline_days",
+    "strategy__publish_answers",
     "section_id",
     "author__display_name",
     "title",

@@ -22,6 +22,12 @@ def reason_label(code: str) -> str:
 
 
 @register.filter
+def outcome_label(code: str) -> str:
+    """The outcome of an answer, or the `unanswered` / `overdue` filter values."""
+    return str(labels.ANSWER_FILTER.get(code, code))
+
+
+@register.filter
 def reaction_label(code: str) -> str:
     return str(labels.REACTION.get(code, code))
 
@@ -55,6 +61,7 @@ def filter_label(name: str) -> str:
         "created_before": _("Submitted until"),
         "q": _("Words"),
         "ordering": _("Order"),
+        "answer": _("The city's answer"),
     }
     return str(names.get(name, name))
 
@@ -76,3 +83,9 @@ def percent(share: float) -> str:
     from django.utils.formats import number_format
 
     return f"{number_format(round(100 * float(share)))}%"
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> object:
+    """mapping[key] in a template, where the key is itself a variable."""
+    return mapping.get(key, "") if hasattr(mapping, "get") else ""

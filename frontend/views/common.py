@@ -11,11 +11,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils import timezone
 
 from civic.errors import DomainError, InvalidInput
 from frontend import labels
 from proposals.duplicates.selectors import group_sizes
-from proposals.models import Proposal, Reaction
+from proposals.models import Answer, Proposal, Reaction
 from proposals.selectors import reaction_counts_for
 from proposals.services import decisions_allowed, may_edit, may_withdraw
 from strategy.models import District, Section, Theme
@@ -61,6 +62,19 @@ class Card:
     suggestions: list[dict[str, Any]] = field(default_factory=list)
     # The size of the proposal's group of near-identical proposals (0: it has none).
     group_size: int = 0
+
+    @property
+    def answer(self) -> Answer | None:
+        """The city's public answer; a draft is for the responders' own pages."""
+        answer = getattr(self.proposal, "answer", None)
+        return answer if answer is not None and answer.published else None
+
+    @property
+    def days_waiting(self) -> int | None:
+        """Days a published proposal has waited for the city's answer, if it still does."""
+        if self.proposal.status != Proposal.Status.PUBLISHED or self.answer is not None:
+            return None
+        return (timezone.now() - self.proposal.published_at).days
 
     @property
     def may_edit(self) -> bool:

@@ -87,6 +87,9 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
                 themes=[reference.theme_by_slug[slug] for slug in data["themes"]],
                 duplicate_of=duplicate_of,
                 expected_status=data["expected_status"] or None,
+                # Unticked is "not chosen": the reason decides, except for `other`.
+                public=True if data["public"] else None,
+                note_public=data["note_public"],
             )
         except DomainError as exc:
             if exc.code == "status_changed":

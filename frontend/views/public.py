@@ -14,7 +14,9 @@ from frontend.views.common import (
     cards_for,
     render_filtered,
 )
-from proposals.models import Proposal
+from proposals.answers.selectors import outcome_counts, section_links_of
+from proposals.filters import OVERDUE, UNANSWERED
+from proposals.models import Answer, Proposal
 from proposals.selectors import (
     proposal_get_visible,
     proposal_list,
@@ -40,6 +42,7 @@ FILTER_KEYS = (
     "created_before",
     "q",
     "ordering",
+    "answer",
 )
 
 
@@ -90,7 +93,8 @@ def filter_context(
                 filters[key] = values
         elif request.GET.get(key):
             filters[key] = request.GET[key]
-    if not staff:
+    if not staff and filters.get("status") != Proposal.Status.REJECTED:
+        # The public sees published proposals, or asks for the publicly rejected ones.
         filters.pop("status", None)
     strategies = list(strategy_list_public())
     chosen = next((s for s in strategies if s.slug == filters.get("strategy")), None)
@@ -106,6 +110,7 @@ def filter_context(
         "statuses": Proposal.Status.values,
         "languages": Proposal.Language.values,
         "orderings": ["-created_at", "created_at", "-reactions"],
+        "answers": [*Answer.Outcome.values, UNANSWERED, OVERDUE],
         "strategy_slug": chosen.slug if chosen else "",
     }
     return filters, form
@@ -131,6 +136,7 @@ def proposal_list_page(request: HttpRequest) -> HttpResponse:
         form,
         reference,
         lambda: proposal_list(user=request.user, filters=filters),
+        more=lambda queryset: {"outcomes": outcome_counts(queryset=queryset)},
         show_status=staff,
     )
 
@@ -146,7 +152,12 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
     return render(
         request,
         "frontend/proposals/detail.html",
-        {"card": card, "proposal": proposal, "my_reaction": mine},
+        {
+            "card": card,
+            "proposal": proposal,
+            "my_reaction": mine,
+            "section_links": section_links_of(proposal=proposal) if card.answer else [],
+        },
     )
 
 

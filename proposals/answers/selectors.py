@@ -18,8 +18,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from civic.accounts.models import User
-from proposals.filters import answered_q, overdue_q
-from proposals.models import Answer, Proposal, ProposalEvent, Reaction
+from proposals.filters import UNANSWERED, answered_q, overdue_q
+from proposals.models import Answer, AnswerSectionLink, Proposal, ProposalEvent, Reaction
 from proposals.selectors import proposal_list
 
 # Reactions that count as support for the strategy's threshold: a like, sympathy or
@@ -82,17 +82,31 @@ def answer_state_counts(*, queryset: QuerySet[Proposal]) -> dict[str, int]:
 
 
 def outcome_counts(*, queryset: QuerySet[Proposal]) -> dict[str, int]:
-    """Public answers of a filtered set of proposals by outcome, and how many await one."""
-    ids = queryset.order_by().values("pk")
-    counts = dict(
-        Answer.objects.filter(proposal_id__in=ids, published=True)
+    """Public answers of a filtered set of proposals by outcome, and how many published
+    ones await an answer: one GROUP BY over the set."""
+    rows = dict(
+        Proposal.objects.filter(
+            pk__in=queryset.order_by().values("pk"), status=Proposal.Status.PUBLISHED
+        )
         .order_by()
+        .annotate(
+            outcome=Case(When(answered_q(), then=F("answer__outcome")), default=Value(UNANSWERED))
+        )
         .values_list("outcome")
         .annotate(n=Count("id"))
     )
-    return {outcome: counts.get(outcome, 0) for outcome in Answer.Outcome.values}
+    return {code: rows.get(code, 0) for code in (*Answer.Outcome.values, UNANSWERED)}
 
 
 def answer_history(*, proposal: Proposal) -> QuerySet[ProposalEvent]:
     """Every version of the answer to a proposal, oldest first."""
     return proposal.events.filter(action=ProposalEvent.Action.ANSWER).select_related("actor")
+
+
+def section_links_of(*, proposal: Proposal) -> list[AnswerSectionLink]:
+    """The sections of revised strategy versions this proposal was linked to."""
+    return list(
+        AnswerSectionLink.objects.filter(proposal=proposal)
+        .select_related("version")
+        .order_by("version__number", "section_code")
+    )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 from civic.accounts import roles
 from civic.accounts.models import User
 from civic.celery import enqueue_on_commit
-from civic.errors import InvalidInput, NotAllowed, StateConflict
+from civic.errors import DomainError, InvalidInput, NotAllowed, StateConflict
 from civic.text import clean_text
 from proposals.models import Answer, Proposal, ProposalEvent
 from proposals.summary.services import summary_mark_dirty
@@ -142,7 +142,7 @@ class GroupAnswer:
     """What a bulk answer did: the proposals answered, and those skipped with why."""
 
     answered: list[Proposal] = field(default_factory=list)
-    skipped: list[tuple[Proposal, str]] = field(default_factory=list)
+    skipped: list[tuple[Proposal, DomainError]] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -172,7 +172,7 @@ def answer_save_many(
                     publish=publish,
                 )
         except (StateConflict, InvalidInput) as exc:
-            result.skipped.append((proposal, exc.template))
+            result.skipped.append((proposal, exc))
         else:
             result.answered.append(proposal)
     return result
