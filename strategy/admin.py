@@ -7,7 +7,12 @@ from django.urls import path, reverse
 from civic.errors import InvalidInput
 from strategy.importers import StrategyImportError, parse_strategy_texts
 from strategy.models import District, Section, Strategy, Theme
-from strategy.services import reference_item_save, strategy_import, strategy_schedule
+from strategy.services import (
+    reference_item_save,
+    strategy_import,
+    strategy_schedule,
+    strategy_set_answer_rules,
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -34,7 +39,14 @@ class ImportForm(forms.Form):
 class StrategyForm(forms.ModelForm):
     class Meta:
         model = Strategy
-        fields = ["status", "opens_at", "closes_at"]
+        fields = [
+            "status",
+            "opens_at",
+            "closes_at",
+            "answer_deadline_days",
+            "support_threshold",
+            "publish_answers",
+        ]
 
 
 class SectionInline(admin.TabularInline):
@@ -57,7 +69,15 @@ class StrategyAdmin(admin.ModelAdmin):
     list_display = ["slug", "title_ru", "status", "opens_at", "closes_at"]
     list_filter = ["status"]
     readonly_fields = ["slug", "code_prefix", "title_ru", "title_kk", "title_en"]
-    fields = [*readonly_fields, "status", "opens_at", "closes_at"]
+    fields = [
+        *readonly_fields,
+        "status",
+        "opens_at",
+        "closes_at",
+        "answer_deadline_days",
+        "support_threshold",
+        "publish_answers",
+    ]
     inlines = [SectionInline]
     change_list_template = "admin/strategy/strategy/change_list.html"
 
@@ -70,6 +90,12 @@ class StrategyAdmin(admin.ModelAdmin):
         try:
             strategy_schedule(
                 strategy=obj, status=obj.status, opens_at=obj.opens_at, closes_at=obj.closes_at
+            )
+            strategy_set_answer_rules(
+                strategy=obj,
+                answer_deadline_days=obj.answer_deadline_days,
+                support_threshold=obj.support_threshold,
+                publish_answers=obj.publish_answers,
             )
         except InvalidInput as exc:
             messages.error(request, exc.message)

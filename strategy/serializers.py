@@ -29,7 +29,15 @@ class StrategyListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Strategy
-        fields = ["slug", "title", "status", "opens_at", "closes_at"]
+        fields = [
+            "slug",
+            "title",
+            "status",
+            "opens_at",
+            "closes_at",
+            "answer_deadline_days",
+            "support_threshold",
+        ]
 
 
 class SectionSerializer(serializers.Serializer):
@@ -49,7 +57,17 @@ class StrategyDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Strategy
-        fields = ["slug", "title", "description", "status", "opens_at", "closes_at", "sections"]
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "status",
+            "opens_at",
+            "closes_at",
+            "answer_deadline_days",
+            "support_threshold",
+            "sections",
+        ]
 
     @extend_schema_field(SectionSerializer(many=True))
     def get_sections(self, strategy: Strategy) -> list[dict[str, Any]]:

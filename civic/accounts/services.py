@@ -148,3 +148,12 @@ def user_set_language(*, user: User, language: str) -> User:
         user.language = language
         user.save(update_fields=["language"])
     return user
+
+
+def user_set_answer_notifications(*, user: User, enabled: bool) -> User:
+    """Emails about the city's answers on or off, from the signed link in such an email
+    (no session needed) or from the account's own settings page."""
+    if user.notify_answers != enabled:
+        user.notify_answers = enabled
+        user.save(update_fields=["notify_answers"])
+    return user

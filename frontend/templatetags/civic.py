@@ -89,3 +89,10 @@ def percent(share: float) -> str:
 def get_item(mapping: dict, key: str) -> object:
     """mapping[key] in a template, where the key is itself a variable."""
     return mapping.get(key, "") if hasattr(mapping, "get") else ""
+
+
+@register.filter
+def share(part: int, rest: int) -> str:
+    """`part` as a share of part + rest, "87%" in the active language's number format."""
+    total = int(part) + int(rest)
+    return percent(int(part) / total) if total else "—"

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from civic.accounts.permissions import can_view_all
@@ -16,6 +17,7 @@ from frontend.views.common import (
 )
 from proposals.answers.selectors import outcome_counts, section_links_of
 from proposals.filters import OVERDUE, UNANSWERED
+from proposals.labels import section_label
 from proposals.models import Answer, Proposal
 from proposals.selectors import (
     proposal_get_visible,
@@ -182,5 +184,49 @@ def tallies(request: HttpRequest, slug: str) -> HttpResponse:
             if tally.get("generated_at")
             else None,
             "charts": charts.tally_charts(tally, reference, titles),
+            "answer_breakdowns": _answer_breakdowns(tally.get("answers") or {}, reference),
         },
     )
+
+
+def _answer_breakdowns(
+    answers: dict[str, Any], reference: Reference
+) -> list[tuple[str, list[dict[str, Any]], str]]:
+    """The answer tallies by theme, section and district, each row with a readable label."""
+    sections = sections_by_id(row["section"] for row in answers.get("by_section", []))
+
+    def labelled(rows: list[dict[str, Any]], label: Any) -> list[dict[str, Any]]:
+        return [{**row, "label": label(row)} for row in rows]
+
+    return [
+        (
+            _("Answers by theme"),
+            labelled(
+                answers.get("by_theme", []),
+                lambda row: getattr(
+                    reference.theme_by_slug.get(row["theme"]), "name", row["theme"]
+                ),
+            ),
+            _("Theme"),
+        ),
+        (
+            _("Answers by section"),
+            labelled(
+                answers.get("by_section", []),
+                lambda row: (
+                    section_label(sections.get(row["section"]))
+                    if row["section"]
+                    else _("The whole document")
+                ),
+            ),
+            _("Section"),
+        ),
+        (
+            _("Answers by district"),
+            labelled(
+                answers.get("by_district", []),
+                lambda row: getattr(reference.district_by_slug.get(row["district"]), "name", "—"),
+            ),
+            _("District"),
+        ),
+    ]

@@ -162,3 +162,18 @@ def test_moderator_makes_an_other_rejection_public_with_its_note(moderator, stra
     assert response.status_code == 302
     html = page_client_for(None).get(f"/en/proposals/{proposal.pk}/").content.decode()
     assert "Уже сделано в 2024 году." in html
+
+
+def test_the_tallies_page_shows_the_answers(responder, strategy, django_capture_on_commit_callbacks):
+    strategy.answer_deadline_days = 20
+    strategy.save()
+    first, second = ProposalFactory(strategy=strategy), ProposalFactory(strategy=strategy)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer_save(proposal=first, responder=responder, outcome="not_accepted", text="Нет.")
+    for language in ("ru", "kk", "en"):
+        page = page_client_for(None).get(f"/{language}/strategies/{strategy.slug}/tallies/")
+        assert page.status_code == 200
+        assert 'id="answers-title"' in page.content.decode()
+    html = page_client_for(None).get(f"/en/strategies/{strategy.slug}/tallies/").content.decode()
+    assert "Not accepted" in html and "50%" in html
+    assert second.code  # the other one waits
