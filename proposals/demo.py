@@ -22,19 +22,35 @@ from civic.accounts.models import User
 from civic.accounts.services import role_grant, user_register, user_verify_email
 from civic.accounts.tokens import email_token_make
 from proposals import demo_data, services
-from proposals.models import Proposal, ProposalEvent, Reaction
+from proposals.answers.services import answer_save
+from proposals.models import Answer, Proposal, ProposalEvent, Reaction
 from proposals.tallies import tally_rebuild
+from proposals.versions.services import demo_revise
 from strategy.importers import import_strategy_files
 from strategy.models import District, Section, Strategy, Theme
-from strategy.services import strategy_schedule
+from strategy.services import strategy_schedule, strategy_set_answer_rules
 
 DEMO_PASSWORD = "almaty-2050-demo"  # noqa: S105 - printed for visitors on purpose
 DEMO_DIR = Path(settings.BASE_DIR) / "strategy" / "demo"
+DEMO_SLUG = "almaty-2050"
 STAFF = [
     ("moderator@demo.civic.kz", "Модератор Асель", roles.MODERATOR),
     ("analyst@demo.civic.kz", "Аналитик Ержан", roles.ANALYST),
     ("admin@demo.civic.kz", "Администратор", roles.ADMIN),
+    ("responder@demo.civic.kz", "Ответственный секретарь Дана", roles.RESPONDER),
 ]
+# The city's promise for the demo strategy: answer within 60 days, and first whatever
+# gathered five supporting reactions.
+ANSWER_DEADLINE_DAYS, SUPPORT_THRESHOLD = 60, 5
+# Outcomes in the proportions a real summary table shows; about half are answered.
+OUTCOME_WEIGHTS = {
+    "accepted": 18,
+    "accepted_in_part": 22,
+    "already_planned": 20,
+    "not_accepted": 25,
+    "out_of_scope": 15,
+}
+ANSWERED_SHARE, DRAFT_SHARE = 0.55, 0.05
 # How many residents file each hand-written text: campaigns of near-identical
 # proposals are part of what moderators and analysts face.
 COPIES = (1, 2, 3, 3, 4, 5)
@@ -93,7 +109,12 @@ def demo_load(*, today: date | None = None, seed: int = 2050) -> DemoSummary:
     # Demo accounts and decisions would otherwise mail hundreds of fake addresses.
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
         with transaction.atomic():
-            strategy = import_strategy_files(sorted(DEMO_DIR.glob("almaty-2050.*.md"))).strategy
+            strategy = Strategy.objects.filter(slug=DEMO_SLUG).first()
+            if strategy is None or not strategy.versions.filter(number__gt=1).exists():
+                # Once revised, the demo keeps its revision: importing the first text
+                # again would make it a third version.
+                files = sorted(DEMO_DIR.glob(f"{DEMO_SLUG}.*.md"))
+                strategy = import_strategy_files(files).strategy
             strategy = strategy_schedule(
                 strategy=strategy,
                 status=Strategy.Status.OPEN,
@@ -121,6 +142,17 @@ def demo_load(*, today: date | None = None, seed: int = 2050) -> DemoSummary:
             created = not Proposal.objects.filter(strategy=strategy).exists()
             if created:
                 _file_proposals(strategy, residents, today, random.Random(seed))
+            strategy = strategy_set_answer_rules(
+                strategy=strategy,
+                answer_deadline_days=ANSWER_DEADLINE_DAYS,
+                support_threshold=SUPPORT_THRESHOLD,
+                publish_answers=True,
+            )
+            responder = User.objects.get(email=STAFF[3][0])
+            # Answers come once, also to a demo loaded before answers existed.
+            if not Answer.objects.filter(proposal__strategy=strategy).exists():
+                _answer_proposals(strategy, responder, random.Random(seed + 1))
+            demo_revise(strategy=strategy, responder=responder)
         tally_rebuild(strategy_id=strategy.pk)
     accounts = [*staff, *((r.email, roles.RESIDENT) for r in residents[:3])]
     return DemoSummary(
@@ -267,6 +299,38 @@ def _backdate(proposal: Proposal, submitted_at: datetime, decided_at: datetime) 
         updated_at=decided_at,
         published_at=decided_at if proposal.published_at else None,
     )
+
+
+def _answer_proposals(strategy: Strategy, responder: User, rng: random.Random) -> None:
+    """The city answers about half of the published proposals, oldest first, in every
+    outcome, each some days after publication; a few answers stay drafts."""
+    published = list(
+        Proposal.objects.filter(strategy=strategy, status=Proposal.Status.PUBLISHED).order_by(
+            "published_at", "id"
+        )
+    )
+    outcomes, weights = list(OUTCOME_WEIGHTS), list(OUTCOME_WEIGHTS.values())
+    now = timezone.now()
+    for proposal in published[: int(len(published) * ANSWERED_SHARE)]:
+        outcome = rng.choices(outcomes, weights)[0]
+        texts = demo_data.ANSWER_TEXTS[outcome][proposal.language]
+        text = rng.choice(texts) or ("" if outcome == "accepted" else texts[0])
+        draft = rng.random() < DRAFT_SHARE
+        answer_save(
+            proposal=proposal,
+            responder=responder,
+            outcome=outcome,
+            text=text,
+            publish=not draft,
+        )
+        answered_at = min(proposal.published_at + timedelta(days=rng.randint(1, 40)), now)
+        # Demo data only: services stamp `now`, the demo spreads answers over the weeks.
+        Answer.objects.filter(proposal=proposal).update(
+            answered_at=None if draft else answered_at,
+            updated_at=answered_at,
+            notified_at=None if draft else answered_at,
+        )
+        ProposalEvent.objects.filter(proposal=proposal, action="answer").update(at=answered_at)
 
 
 def _react(rng: random.Random, published: list[Proposal], residents: list[User]) -> None:
