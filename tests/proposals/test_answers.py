@@ -422,7 +422,7 @@ def test_the_public_tally_carries_the_answers(
 # --- two responders at once ---------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_responders_saving_at_once_one_gets_a_409(strategy, published):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
