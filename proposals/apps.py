@@ -9,6 +9,13 @@ class ProposalsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        # Celery's autodiscovery imports only `proposals.tasks`: the answers package's
+        # tasks must be imported here for workers to know their names.
+        import proposals.answers.tasks  # noqa: F401
+
+        # Likewise the summary table's build and sweep tasks; its services also send
+        # the build by name, which needs it registered.
+        import proposals.summary.tasks  # noqa: F401
         from proposals.duplicates.fingerprint import params
 
         # LSH needs at least two bands: a threshold too close to 1 for the number of
