@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import accounts, analysis, moderation, public, residents
+from frontend.views import (
+    accounts,
+    analysis,
+    answers,
+    moderation,
+    notifications,
+    public,
+    residents,
+    summary,
+)
+from frontend.views import versions as version_pages
 
 app_name = "frontend"
 
@@ -9,6 +19,28 @@ urlpatterns = [
     path("", public.home, name="home"),
     path("strategies/<slug:slug>/", public.strategy_detail, name="strategy"),
     path("strategies/<slug:slug>/tallies/", public.tallies, name="tallies"),
+    path("strategies/<slug:slug>/versions/", version_pages.version_list_page, name="versions"),
+    path(
+        "strategies/<slug:slug>/versions/<int:number>/",
+        version_pages.version_page,
+        name="version",
+    ),
+    path(
+        "strategies/<slug:slug>/versions/<int:a>/compare/<int:b>/",
+        version_pages.version_compare_page,
+        name="version-compare",
+    ),
+    path(
+        "strategies/<slug:slug>/versions/<int:number>/links/",
+        version_pages.version_link_page,
+        name="version-links",
+    ),
+    path("strategies/<slug:slug>/summary/", summary.summary_table, name="summary"),
+    path(
+        "strategies/<slug:slug>/summary/download/<str:format>/",
+        summary.summary_download,
+        name="summary-download",
+    ),
     path("proposals/", public.proposal_list_page, name="proposals"),
     path("proposals/new/", residents.proposal_submit_page, name="proposal-new"),
     path("proposals/<int:proposal_id>/", public.proposal_detail, name="proposal"),
@@ -20,6 +52,8 @@ urlpatterns = [
     ),
     path("proposals/<int:proposal_id>/reaction/", residents.reaction_page, name="reaction"),
     path("me/proposals/", residents.my_proposals, name="my-proposals"),
+    path("me/notifications/", notifications.notification_settings, name="notifications"),
+    path("unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     path("signup/", accounts.signup, name="signup"),
     path("signup/done/", accounts.signup_done, name="signup-done"),
     path("verify-email/resend/", accounts.resend_verification, name="verify-email-resend"),
@@ -46,6 +80,8 @@ urlpatterns = [
     path("moderation/bulk/", moderation.bulk, name="moderation-bulk"),
     path("moderation/history/", moderation.history, name="moderation-history"),
     path("moderation/<int:proposal_id>/", moderation.decide, name="moderation-decide"),
+    path("answers/", answers.queue, name="answers"),
+    path("answers/<int:proposal_id>/", answers.answer_page, name="answer"),
     path("analysis/", analysis.workspace, name="analysis"),
     path("analysis/duplicates/", analysis.duplicate_groups_page, name="duplicate-groups"),
     path("analysis/reports/", analysis.reports, name="reports"),

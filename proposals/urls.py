@@ -1,6 +1,8 @@
 from django.urls import path
 
 from proposals import apis
+from proposals.summary.apis import SummaryApi
+from proposals.versions import apis as version_apis
 
 urlpatterns = [
     path("proposals/", apis.ProposalListApi.as_view(), name="proposal-list"),
@@ -45,9 +47,25 @@ urlpatterns = [
         name="report-download",
     ),
     path("strategies/<slug:slug>/tallies/", apis.tally_view, name="strategy-tallies"),
+    path("strategies/<slug:slug>/summary/", SummaryApi.as_view(), name="strategy-summary"),
     path(
         "strategies/<slug:slug>/duplicate-groups/",
         apis.DuplicateGroupListApi.as_view(),
         name="strategy-duplicate-groups",
+    ),
+    path(
+        "strategies/<slug:slug>/versions/",
+        version_apis.VersionListApi.as_view(),
+        name="strategy-versions",
+    ),
+    path(
+        "strategies/<slug:slug>/versions/<int:a>/compare/<int:b>/",
+        version_apis.VersionCompareApi.as_view(),
+        name="strategy-version-compare",
+    ),
+    path(
+        "strategies/<slug:slug>/versions/<int:number>/links/",
+        version_apis.VersionLinkApi.as_view(),
+        name="strategy-version-links",
     ),
 ]

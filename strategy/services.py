@@ -13,6 +13,7 @@ from django.utils import timezone
 from civic.errors import InvalidInput
 from strategy.importers import ImportResult, StrategyDocument, StrategyImportError
 from strategy.models import District, Section, Strategy, Theme
+from strategy.versions import version_record
 
 PREFIX_MAX = 20
 
@@ -91,6 +92,8 @@ def strategy_import(*, document: StrategyDocument) -> ImportResult:
     if changed:
         # Counts per section, and whether the public may see the tally, follow the document.
         tally_mark_dirty(strategy_id=strategy.pk)
+    # A changed text becomes the next version; the earlier ones stay readable there.
+    version_record(strategy=strategy)
     return ImportResult(
         strategy=strategy,
         created=created,
@@ -234,3 +237,35 @@ def reference_item_save(*, item: Theme | District) -> Theme | District:
     for strategy_id in Strategy.objects.values_list("id", flat=True):
         tally_mark_dirty(strategy_id=strategy_id)
     return item
+
+
+@transaction.atomic
+def strategy_set_answer_rules(
+    *,
+    strategy: Strategy,
+    answer_deadline_days: int | None,
+    support_threshold: int | None,
+    publish_answers: bool,
+) -> Strategy:
+    """The city's commitments for a strategy: answer within so many days, answer first
+    what has this much support, and whether answers go public when saved."""
+    for name, value in (
+        ("answer_deadline_days", answer_deadline_days),
+        ("support_threshold", support_threshold),
+    ):
+        if value is not None and not (isinstance(value, int) and 1 <= value <= 100_000):
+            raise InvalidInput(
+                f"{name} is a whole number from 1 to 100000, or empty for none.", field=name
+            )
+    strategy.answer_deadline_days = answer_deadline_days
+    strategy.support_threshold = support_threshold
+    strategy.publish_answers = publish_answers
+    strategy.updated_at = timezone.now()
+    strategy.save(
+        update_fields=["answer_deadline_days", "support_threshold", "publish_answers", "updated_at"]
+    )
+    from proposals.tallies import tally_mark_dirty
+
+    # The tallies count what is overdue against the deadline.
+    tally_mark_dirty(strategy_id=strategy.pk)
+    return strategy
