@@ -50,7 +50,7 @@ def fill_postgres(strategy: Strategy, count: int, author: User, body_words: int 
             INSERT INTO proposals_proposal
                 (code, strategy_id, section_id, author_id, title, body, search_text, language,
                  district_id, status, created_at, updated_at, published_at,
-                 author_themes, suggested_themes, suggestion_version)
+                 author_themes, suggested_themes, suggestion_version, rejection_public)
             SELECT 'BEN-' || lpad(n::text, 8, '0'), %(strategy)s,
                    (%(sections)s::bigint[])[1 + n %% cardinality(%(sections)s::bigint[])],
                    %(author)s, 'Предложение ' || n, repeat('текст ', %(words)s), '',
@@ -60,7 +60,7 @@ def fill_postgres(strategy: Strategy, count: int, author: User, body_words: int 
                           'changes_requested','withdrawn'])[1 + n %% 7],
                    now() - (n %% 90) * interval '1 day', now(),
                    CASE WHEN n %% 7 < 3 THEN now() - (n %% 80) * interval '1 day' END,
-                   '[]'::jsonb, '[]'::jsonb, ''
+                   '[]'::jsonb, '[]'::jsonb, '', false
             FROM generate_series(1, %(count)s) AS n
             """,
             {

@@ -27,7 +27,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from data import drop, generated_strategy  # noqa: E402
-from proposals.models import Proposal, Reaction  # noqa: E402
+from proposals.models import Answer, Proposal, Reaction  # noqa: E402
 from proposals.tallies import tally_rebuild  # noqa: E402
 
 SLUG = "bench-tallies"
@@ -38,13 +38,28 @@ def main() -> None:
     parser.add_argument("--proposals", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the generated strategy")
+    parser.add_argument(
+        "--answered",
+        type=int,
+        default=50,
+        help="percent of published proposals the city has answered (PostgreSQL only)",
+    )
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
     strategy = generated_strategy(SLUG, args.proposals)
+    if (
+        connection.vendor == "postgresql"
+        and not Answer.objects.filter(proposal__strategy=strategy).exists()
+    ):
+        _answer(strategy, args.answered)
     count = Proposal.objects.filter(strategy=strategy).count()
     reactions = Reaction.objects.filter(proposal__strategy=strategy).count()
-    print(f"database: {connection.vendor}; proposals: {count:,}; reactions: {reactions:,}")
+    answers = Answer.objects.filter(proposal__strategy=strategy).count()
+    print(
+        f"database: {connection.vendor}; proposals: {count:,}; reactions: {reactions:,}; "
+        f"answers: {answers:,}"
+    )
     timings = []
     for run in range(1, args.runs + 1):
         started = time.perf_counter()
@@ -57,6 +72,26 @@ def main() -> None:
 
     if not args.keep:
         drop(strategy)
+
+
+def _answer(strategy: object, percent: int) -> None:
+    """Answers for `percent` of the published proposals, in every outcome, 0–29 days after
+    publication, written by PostgreSQL itself like the proposals are."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Answer._meta.db_table}
+                (proposal_id, outcome, text, published, answered_at, created_at, updated_at)
+            SELECT id,
+                   (ARRAY['accepted','accepted_in_part','already_planned','not_accepted',
+                          'out_of_scope'])[1 + id %% 5],
+                   'Ответ акимата', true,
+                   published_at + interval '1 day' * (id %% 30), now(), now()
+            FROM {Proposal._meta.db_table}
+            WHERE strategy_id = %s AND status = 'published' AND id %% 100 < %s
+            """,  # noqa: S608 - table names from the models, values as parameters
+            [strategy.pk, percent],
+        )
 
 
 if __name__ == "__main__":

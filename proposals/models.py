@@ -510,16 +510,9 @@ class SummaryFile(models.Model):
     are equal, and a change landing mid-build leaves it stale for the next request.
     """
 
-    class Format(models.TextChoices):
-        CSV = "csv", "csv"
-        XLSX = "xlsx", "xlsx"
-        HTML = "html", "html"
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
+    # The same formats and build states as an analyst's report.
+    Format = Report.Format
+    Status = Report.Status
 
     strategy = models.ForeignKey(
         "strategy.Strategy", on_delete=models.CASCADE, related_name="summary_files"

@@ -36,17 +36,21 @@ class ImportForm(forms.Form):
     )
 
 
+# What administrators set by hand: the consultation's dates and the city's answer rules.
+EDITABLE = [
+    "status",
+    "opens_at",
+    "closes_at",
+    "answer_deadline_days",
+    "support_threshold",
+    "publish_answers",
+]
+
+
 class StrategyForm(forms.ModelForm):
     class Meta:
         model = Strategy
-        fields = [
-            "status",
-            "opens_at",
-            "closes_at",
-            "answer_deadline_days",
-            "support_threshold",
-            "publish_answers",
-        ]
+        fields = EDITABLE
 
 
 class SectionInline(admin.TabularInline):
@@ -69,15 +73,7 @@ class StrategyAdmin(admin.ModelAdmin):
     list_display = ["slug", "title_ru", "status", "opens_at", "closes_at"]
     list_filter = ["status"]
     readonly_fields = ["slug", "code_prefix", "title_ru", "title_kk", "title_en"]
-    fields = [
-        *readonly_fields,
-        "status",
-        "opens_at",
-        "closes_at",
-        "answer_deadline_days",
-        "support_threshold",
-        "publish_answers",
-    ]
+    fields = [*readonly_fields, *EDITABLE]
     inlines = [SectionInline]
     change_list_template = "admin/strategy/strategy/change_list.html"
 

@@ -164,7 +164,9 @@ def test_moderator_makes_an_other_rejection_public_with_its_note(moderator, stra
     assert "Уже сделано в 2024 году." in html
 
 
-def test_the_tallies_page_shows_the_answers(responder, strategy, django_capture_on_commit_callbacks):
+def test_the_tallies_page_shows_the_answers(
+    responder, strategy, django_capture_on_commit_callbacks
+):
     strategy.answer_deadline_days = 20
     strategy.save()
     first, second = ProposalFactory(strategy=strategy), ProposalFactory(strategy=strategy)

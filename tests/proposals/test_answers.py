@@ -472,3 +472,17 @@ def test_reactions_count_as_support_in_the_queue(responder, strategy):
     queue = list(answer_queue(user=responder))
     assert queue[0] == supported  # above the threshold: first, however new
     assert queue[1:] == [old, funny]  # then oldest first; funny reactions are not support
+
+
+def test_the_openapi_schema_describes_answers(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    put = schema["paths"]["/api/v1/proposals/{proposal_id}/answer/"]["put"]
+    assert {"200", "400", "403", "404", "409"} <= set(put["responses"])
+    request = schema["components"]["schemas"]["AnswerRequestRequest"]["properties"]
+    assert {"outcome", "text", "publish", "expected_outcome"} <= set(request)
+    proposal = schema["components"]["schemas"]["Proposal"]["properties"]
+    assert {"answer", "rejection"} <= set(proposal)
+    list_parameters = {
+        p["name"] for p in schema["paths"]["/api/v1/proposals/"]["get"]["parameters"]
+    }
+    assert "answer" in list_parameters
