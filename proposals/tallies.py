@@ -9,7 +9,6 @@ that lands while it runs leaves the snapshot dirty for the next pass.
 
 import json
 import math
-import statistics
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Func, IntegerField, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -106,14 +105,10 @@ def tally_compute(*, strategy: Strategy) -> dict[str, Any]:
         totals[row["status"]] = row["n"]
     totals = {"received": sum(totals.values()), **totals}
 
-    theme_counts = dict(
-        Proposal.themes.through.objects.filter(
-            proposal__strategy=strategy, proposal__status=Status.PUBLISHED
-        )
-        .order_by()
-        .values_list("theme__slug")
-        .annotate(n=Count("id"))
-    )
+    # The answers' GROUP BY queries count every published proposal by theme and district
+    # anyway; the published counts are their sums, not two more scans.
+    answers, published_by = _answers(strategy, published)
+    theme_counts = published_by["theme"]
     by_theme = [
         {"theme": slug, "count": theme_counts.get(slug, 0)}
         for slug in Theme.objects.values_list("slug", flat=True)
@@ -126,7 +121,7 @@ def tally_compute(*, strategy: Strategy) -> dict[str, Any]:
         .order_by("section__position")
     ]
 
-    district_counts = dict(published.values_list("district__slug").annotate(n=Count("id")))
+    district_counts = published_by["district"]
     by_district = [
         {"district": slug, "count": district_counts.get(slug, 0)}
         for slug in District.objects.values_list("slug", flat=True)
@@ -170,45 +165,88 @@ def tally_compute(*, strategy: Strategy) -> dict[str, Any]:
         "by_day": by_day,
         "reactions": reactions,
         "top_proposals": _top_proposals(strategy),
-        "answers": _answers(strategy, published),
+        "answers": answers,
     }
 
 
-def _median_days(durations: list[float]) -> float | None:
-    return round(statistics.median(durations), 1) if durations else None
+class DaysBetween(Func):
+    """Whole calendar days from one date to another, on PostgreSQL and SQLite alike."""
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        start, end = (compiler.compile(expression) for expression in self.source_expressions)
+        return f"(({end[0]}) - ({start[0]}))", (*start[1], *end[1])
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        start, end = (compiler.compile(expression) for expression in self.source_expressions)
+        return (
+            f"CAST(julianday({end[0]}) - julianday({start[0]}) AS INTEGER)",
+            (*start[1], *end[1]),
+        )
 
 
-def _answers(strategy: Strategy, published: Any) -> dict[str, Any]:
+def _median_days(histogram: dict[int, int]) -> float | None:
+    """The median of whole days, given how many answers took each number of days."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+
+    def nth(place: int) -> int:
+        for day in sorted(histogram):
+            place -= histogram[day]
+            if place < 0:
+                return day
+        raise AssertionError("place beyond the histogram")  # noqa: EM101 - cannot happen
+
+    return round((nth((total - 1) // 2) + nth(total // 2)) / 2, 1)
+
+
+def _answer_counts(queryset: Any, prefix: str, keys: list[str], cutoff: Any) -> Any:
+    """(*keys, outcome, late, days, n) over published proposals (reached through `prefix`):
+    outcome "" while unanswered; late only for the unanswered past the deadline; days from
+    publication to answer only for the answered. One GROUP BY: the database does the
+    counting, day by day, so a million proposals come back as a few thousand rows."""
+    answered = Q(**{f"{prefix}answer__published": True})
+    late = (
+        Case(
+            When(answered, then=Value(False)),
+            When(**{f"{prefix}published_at__lt": cutoff}, then=Value(True)),
+            default=Value(False),
+        )
+        if cutoff is not None
+        else Value(False)
+    )
+    took = DaysBetween(
+        TruncDate(f"{prefix}published_at"), TruncDate(f"{prefix}answer__answered_at")
+    )
+    return (
+        queryset.annotate(
+            outcome=Case(When(answered, then=F(f"{prefix}answer__outcome")), default=Value("")),
+            late=late,
+            days=Case(When(answered, then=took), default=Value(None)),
+        )
+        .values_list(*keys, "outcome", "late", "days")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def _answers(strategy: Strategy, published: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """How the city keeps its promise to answer: over published proposals, the answered
     (publicly), unanswered and overdue ones, by outcome, and the median days from
     publication to answer; the same by theme, section and district.
 
-    Overdue is judged at the rebuild's time; CIVIC_TALLY_MAX_AGE_SECONDS bounds how long
-    a proposal that fell overdue with no change since waits to be counted.
+    Two GROUP BY queries: by section and district, and by theme; their sums are also the
+    published proposals by theme and by district, returned beside. Overdue is judged at the
+    rebuild's time; CIVIC_TALLY_MAX_AGE_SECONDS bounds how long a proposal that fell
+    overdue with no change since waits to be counted.
     """
-    now = timezone.now()
     deadline = strategy.answer_deadline_days
-    late_before = now - timedelta(days=deadline) if deadline is not None else None
-    # One row per published proposal: a few narrow columns, read once for every breakdown.
-    rows = list(
-        published.values_list(
-            "id",
-            "section_id",
-            "district__slug",
-            "published_at",
-            "answer__published",
-            "answer__outcome",
-            "answer__answered_at",
-        )
-    )
-    themes_of: dict[int, list[str]] = defaultdict(list)
-    for proposal_id, slug in Proposal.themes.through.objects.filter(
-        proposal__strategy=strategy, proposal__status=Status.PUBLISHED
-    ).values_list("proposal_id", "theme__slug"):
-        themes_of[proposal_id].append(slug)
+    cutoff = timezone.now() - timedelta(days=deadline) if deadline is not None else None
 
     def empty() -> dict[str, Any]:
-        return {"answered": 0, "unanswered": 0, "overdue": 0, "days": [], "by_outcome": {}}
+        return {"answered": 0, "unanswered": 0, "overdue": 0, "days": {}, "by_outcome": {}}
 
     overall = empty()
     groups: dict[str, dict[Any, dict[str, Any]]] = {
@@ -216,33 +254,45 @@ def _answers(strategy: Strategy, published: Any) -> dict[str, Any]:
         "section": defaultdict(empty),
         "district": defaultdict(empty),
     }
-    for proposal_id, section_id, district, published_at, public, outcome, answered_at in rows:
-        # A draft's columns come through the join too; only a published answer counts.
-        answered = bool(public)
-        buckets = [
-            overall,
-            groups["section"][section_id],
-            groups["district"][district],
-            *(groups["theme"][slug] for slug in themes_of.get(proposal_id, ())),
-        ]
+
+    def count(buckets: list[dict[str, Any]], code: str, late: bool, days: Any, n: int) -> None:
         for bucket in buckets:
-            if answered:
-                bucket["answered"] += 1
-                bucket["by_outcome"][outcome] = bucket["by_outcome"].get(outcome, 0) + 1
-                bucket["days"].append((answered_at - published_at).total_seconds() / 86400)
+            if code:
+                bucket["answered"] += n
+                bucket["by_outcome"][code] = bucket["by_outcome"].get(code, 0) + n
+                bucket["days"][days] = bucket["days"].get(days, 0) + n
             else:
-                bucket["unanswered"] += 1
-                if late_before is not None and published_at < late_before:
-                    bucket["overdue"] += 1
+                bucket["unanswered"] += n
+                bucket["overdue"] += n if late else 0
+
+    for section_id, district, *rest in _answer_counts(
+        published, "", ["section_id", "district__slug"], cutoff
+    ):
+        count([overall, groups["section"][section_id], groups["district"][district]], *rest)
+    links = Proposal.themes.through.objects.filter(
+        proposal__strategy=strategy, proposal__status=Status.PUBLISHED
+    )
+    # By theme id: no join to the themes for each of the millions of links.
+    theme_slugs = dict(Theme.objects.values_list("id", "slug"))
+    for theme_id, *rest in _answer_counts(links, "proposal__", ["theme_id"], cutoff):
+        count([groups["theme"][theme_slugs[theme_id]]], *rest)
 
     def finish(bucket: dict[str, Any]) -> dict[str, Any]:
-        days = bucket.pop("days")
+        histogram = bucket.pop("days")
         return {
             **bucket,
-            "median_days_to_answer": _median_days(days),
+            "median_days_to_answer": _median_days(histogram),
             "by_outcome": {o: bucket["by_outcome"].get(o, 0) for o in Answer.Outcome.values},
         }
 
+    published_by = {
+        kind: {
+            key: bucket["answered"] + bucket["unanswered"]
+            for key, bucket in groups[kind].items()
+            if bucket["answered"] + bucket["unanswered"]
+        }
+        for kind in ("theme", "district")
+    }
     return {
         **finish(overall),
         "deadline_days": deadline,
@@ -262,7 +312,7 @@ def _answers(strategy: Strategy, published: Any) -> dict[str, Any]:
                 groups["district"].items(), key=lambda item: (item[0] is None, item[0] or "")
             )
         ],
-    }
+    }, published_by
 
 
 def _section_codes(strategy: Strategy, counted: dict[Any, Any]) -> list[tuple[int | None, Any]]:

@@ -486,3 +486,27 @@ def test_the_openapi_schema_describes_answers(api):
         p["name"] for p in schema["paths"]["/api/v1/proposals/"]["get"]["parameters"]
     }
     assert "answer" in list_parameters
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_median_from_a_histogram_is_the_median_of_the_days(seed):
+    import random
+    import statistics
+
+    from proposals.tallies import _median_days
+
+    rng = random.Random(seed)
+    days = [rng.randint(0, 60) for _ in range(rng.randint(1, 40))]
+    histogram: dict[int, int] = {}
+    for day in days:
+        histogram[day] = histogram.get(day, 0) + 1
+    assert _median_days(histogram) == round(statistics.median(days), 1)
+    assert _median_days({}) is None
+
+
+def test_days_to_answer_are_calendar_days_from_publication(responder, strategy):
+    now = timezone.now()
+    for days in (2, 4, 9):
+        proposal = ProposalFactory(strategy=strategy, published_at=now - timedelta(days=days))
+        answer_save(proposal=proposal, responder=responder, outcome="accepted")
+    assert tally_compute(strategy=strategy)["answers"]["median_days_to_answer"] == 4
