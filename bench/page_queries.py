@@ -73,6 +73,14 @@ def main() -> None:
             "/ru/analysis/?status=published&theme=transport",
         ),
         ("analyst@demo.civic.kz", "reports", "/ru/analysis/reports/"),
+        (None, "proposals, answered", "/ru/proposals/?answer=accepted"),
+        (None, "proposals, rejected in public", "/ru/proposals/?status=rejected"),
+        (None, "summary table", "/ru/strategies/almaty-2050/summary/"),
+        (None, "versions", "/ru/strategies/almaty-2050/versions/"),
+        (None, "version comparison", "/ru/strategies/almaty-2050/versions/1/compare/2/"),
+        ("responder@demo.civic.kz", "answers queue", "/ru/answers/"),
+        ("responder@demo.civic.kz", "answers, overdue", "/ru/answers/?state=overdue"),
+        ("responder@demo.civic.kz", "answer a proposal", f"/ru/answers/{published.pk}/"),
     ]
     print(f"database: {connection.vendor}; {Proposal.objects.count()} proposals")
     print(f"{'page':32} {'URL':58} {'status':>6} {'queries':>7} {'ms (median of 5)':>16}")
