@@ -138,7 +138,14 @@ def proposal_list_page(request: HttpRequest) -> HttpResponse:
         form,
         reference,
         lambda: proposal_list(user=request.user, filters=filters),
-        more=lambda queryset: {"outcomes": outcome_counts(queryset=queryset)},
+        # Counted over the other filters, so each outcome shows what choosing it would give.
+        more=lambda _: {
+            "outcomes": outcome_counts(
+                queryset=proposal_list(
+                    user=request.user, filters={k: v for k, v in filters.items() if k != "answer"}
+                )
+            )
+        },
         show_status=staff,
     )
 

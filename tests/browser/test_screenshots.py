@@ -42,6 +42,9 @@ def _pages() -> dict[str | None, list[tuple[str, str]]]:
             ("tallies", "/strategies/almaty-2050/tallies/"),
             ("proposals", "/proposals/?ordering=-reactions"),
             ("proposal", f"/proposals/{published.pk}/"),
+            ("summary", "/strategies/almaty-2050/summary/"),
+            ("versions", "/strategies/almaty-2050/versions/"),
+            ("versions-compare", "/strategies/almaty-2050/versions/1/compare/2/"),
             ("signup", "/signup/"),
             ("login", "/login/"),
             ("password-reset", "/password-reset/"),
@@ -55,6 +58,10 @@ def _pages() -> dict[str | None, list[tuple[str, str]]]:
             ("moderation-queue", "/moderation/"),
             ("moderation-decide", f"/moderation/{pending.pk}/?dup_q=парк"),
             ("moderation-history", "/moderation/history/"),
+        ],
+        "responder@demo.civic.kz": [
+            ("answers-queue", "/answers/"),
+            ("answer", f"/answers/{published.pk}/"),
         ],
         "analyst@demo.civic.kz": [
             ("analysis", "/analysis/?status=published&theme=transport"),

@@ -179,3 +179,12 @@ def test_the_tallies_page_shows_the_answers(
     html = page_client_for(None).get(f"/en/strategies/{strategy.slug}/tallies/").content.decode()
     assert "Not accepted" in html and "50%" in html
     assert second.code  # the other one waits
+
+
+def test_outcome_facets_ignore_their_own_filter(responder, strategy):
+    accepted = ProposalFactory(strategy=strategy)
+    ProposalFactory(strategy=strategy)
+    answer_save(proposal=accepted, responder=responder, outcome="accepted")
+    response = page_client_for(None).get("/en/proposals/?answer=unanswered")
+    assert response.context["outcomes"]["accepted"] == 1
+    assert response.context["outcomes"]["unanswered"] == 1
