@@ -2,15 +2,10 @@
 PostgreSQL as separate processes (the stack of test_tasks_e2e.py), spoken to over HTTP.
 """
 
-import os
-import shutil
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from django.utils import timezone
 
 from proposals.models import Answer, SummaryFile
@@ -18,34 +13,11 @@ from proposals.summary.services import summary_mark_dirty
 from tests.factories import ProposalFactory, SectionFactory, StrategyFactory
 from tests.proposals import test_tasks_e2e as e2e
 
-pytestmark = [
-    pytest.mark.services,
-    pytest.mark.skipif(
-        not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
-        reason="needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (as .ci/run does)",
-    ),
-    pytest.mark.skipif(
-        shutil.which("redis-server") is None,
-        reason="needs the redis-server program to run a private Redis",
-    ),
-    # Rows must be committed for the other processes to see them; the serialized
-    # rollback puts back the themes, districts and roles that migrations created.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# The same processes, requirements and database handling as the other end-to-end tests.
+pytestmark = e2e.pytestmark
+stack = e2e.stack
 
 BOM = b"\xef\xbb\xbf"
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[e2e.Stack]:
-    running = e2e.Stack(tmp_path)
-    try:
-        yield running
-    except BaseException:
-        print(running.logs())  # shown by pytest on failure
-        raise
-    finally:
-        running.close()
 
 
 def _fetch(stack: e2e.Stack, path: str) -> tuple[int, dict[str, str], bytes]:
