@@ -2,10 +2,13 @@
 
 The proposals are the ones the report's filters select (the proposal list's own query, as
 a subquery), in id order, one COPY per chunk of ids so progress and the heartbeat move.
-The columns, neutralised cells and local times are the same as the Python writer's
-(rows.py), which SQLite and other databases use.
+The file is the Python writer's byte for byte (writers.write_csv over rows.py, which
+SQLite and other databases use): the same columns, every field quoted (FORCE_QUOTE *,
+with no NULL left to come out unquoted), cells neutralised by the same pattern
+(proposals.cells), local times to the microsecond, lines ending in LF.
 """
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,23 +16,29 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from proposals.cells import csv_writer, neutralise_sql
 from proposals.reports.rows import COLUMNS
 
 CHUNK = 100_000
 _LANGUAGES = ("ru", "kk", "en")
-
-
-def _plain(expression: str) -> str:
-    """SQL for `expression` neutralised as rows.neutralise does it."""
-    return (
-        f"CASE WHEN left({expression}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-        f"THEN '''' || {expression} ELSE {expression} END"
-    )
+_plain = neutralise_sql
+# Every field quoted, as csv_writer quotes them; lines end in LF, as it ends them.
+_OPTIONS = "(FORMAT csv, FORCE_QUOTE *)"
 
 
 def _local(expression: str) -> str:
-    # The session's time zone is the site's for this transaction (SET LOCAL below).
-    return f"""to_char({expression}, 'YYYY-MM-DD"T"HH24:MI:SS.US') || to_char({expression}, 'TZH:TZM')"""
+    # The session's time zone is the site's (set_config below). No time is an empty
+    # string, not NULL, which COPY would leave unquoted.
+    return (
+        f"""COALESCE(to_char({expression}, 'YYYY-MM-DD"T"HH24:MI:SS.US') """
+        f"""|| to_char({expression}, 'TZH:TZM'), '')"""
+    )
+
+
+_THEMES = """COALESCE((SELECT string_agg(t.slug, ';' ORDER BY t.position, t.slug)
+                   FROM proposals_proposal_themes pt
+                   JOIN strategy_theme t ON t.id = pt.theme_id
+                  WHERE pt.proposal_id = p.id), '')"""
 
 
 def _select(language: str, subquery: str) -> str:
@@ -37,11 +46,8 @@ def _select(language: str, subquery: str) -> str:
     return f"""
 SELECT {_plain("p.code")}, {_local("p.created_at")}, {_local("p.published_at")}, p.status,
        {_plain("s.slug")}, {_plain("COALESCE(sec.code, '')")}, {_plain(title)},
-       COALESCE((SELECT string_agg(t.slug, ';' ORDER BY t.position, t.slug)
-                   FROM proposals_proposal_themes pt
-                   JOIN strategy_theme t ON t.id = pt.theme_id
-                  WHERE pt.proposal_id = p.id), ''),
-       COALESCE(d.slug, ''), p.language, {_plain("p.title")}, {_plain("p.body")},
+       {_plain(_THEMES)},
+       {_plain("COALESCE(d.slug, '')")}, p.language, {_plain("p.title")}, {_plain("p.body")},
        r.like, r.indifferent, r.funny, r.sympathy, r.outrage,
        COALESCE(e.action, ''), COALESCE(e.reason, ''), {_plain("COALESCE(e.note, '')")},
        {_local("e.at")}, {_plain("COALESCE(dup.code, '')")}
@@ -70,7 +76,9 @@ def write_csv_copy(
     rows = 0
     last = 0
     with path.open("wb") as out, connection.cursor() as cursor:
-        out.write(("\ufeff" + ",".join(COLUMNS) + "\r\n").encode())
+        header = io.StringIO()
+        csv_writer(header).writerow(COLUMNS)
+        out.write(("\ufeff" + header.getvalue()).encode())
         # Times in the site's zone, like every other timestamp we hand out. Not SET LOCAL:
         # each chunk commits its progress, so the build is no single transaction.
         cursor.execute("SELECT set_config('TimeZone', %s, false)", [settings.TIME_ZONE])
@@ -89,9 +97,8 @@ def write_csv_copy(
                 # The id range goes inside the subquery, so each COPY reads only its chunk.
                 chunk = queryset.filter(pk__gt=last, pk__lte=upper).order_by().values("pk")
                 subquery, params = chunk.query.sql_with_params()
-                with cursor.cursor.copy(
-                    f"COPY ({_select(language, subquery)}) TO STDOUT WITH (FORMAT csv)", params
-                ) as copy:
+                sql = f"COPY ({_select(language, subquery)}) TO STDOUT WITH {_OPTIONS}"
+                with cursor.cursor.copy(sql, params) as copy:
                     for block in copy:
                         out.write(block)
                 rows += size

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from proposals.cells import neutralise
 from proposals.models import Proposal, Reaction
 
 # The column names of API.md, in its order: CSV header and the XLSX proposals sheet.
@@ -66,14 +67,6 @@ _FIELDS = (
 )
 _TITLE = {"ru": 7, "kk": 8, "en": 9}
 
-# A cell starting with one of these is read as a formula by spreadsheets.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """Text a spreadsheet would run as a formula, made plain text with a leading quote."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
 
 def _local(moment: datetime | None) -> datetime | None:
     return timezone.localtime(moment) if moment is not None else None
@@ -84,7 +77,8 @@ def report_rows(
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Chunks of report rows (tuples in COLUMNS order) for the proposals of `queryset`.
 
-    Text cells are neutralised; dates are aware datetimes in the site's time zone.
+    Text cells are neutralised (proposals.cells); dates are aware datetimes in the site's
+    time zone.
     """
     base = queryset.prefetch_related(None).order_by("pk")
     title_at = _TITLE.get(language, 7)
@@ -119,8 +113,8 @@ def report_rows(
                 neutralise(row[5]),
                 neutralise(row[6] or ""),
                 neutralise(row[title_at] or row[7] or ""),
-                ";".join(themes.get(row[0], ())),
-                row[10] or "",
+                neutralise(";".join(themes.get(row[0], ()))),
+                neutralise(row[10] or ""),
                 row[11],
                 neutralise(row[12]),
                 neutralise(row[13]),

@@ -4,7 +4,6 @@ The CSV and XLSX writers take the row chunks of rows.report_rows and keep none o
 memory stays flat whatever the number of rows.
 """
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import xlsxwriter
 from django.template.loader import render_to_string
 
+from proposals.cells import csv_value, csv_writer
 from proposals.reports.rows import COLUMNS
 
 Chunks = Iterable[list[tuple[Any, ...]]]
@@ -28,16 +28,15 @@ def _counted(chunks: Chunks, on_chunk: OnChunk) -> Iterator[list[tuple[Any, ...]
 
 
 def write_csv(path: Path, chunks: Chunks, on_chunk: OnChunk) -> int:
-    """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Kazakh text correctly."""
+    """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Kazakh text correctly;
+    every field quoted, cells already neutralised by rows.report_rows. PostgreSQL's COPY
+    (copy.py) writes the same bytes."""
     rows = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(COLUMNS)
         for chunk in _counted(chunks, on_chunk):
-            writer.writerows(
-                [value.isoformat() if isinstance(value, datetime) else value for value in row]
-                for row in chunk
-            )
+            writer.writerows([csv_value(value) for value in row] for row in chunk)
             rows += len(chunk)
     return rows
 

@@ -6,7 +6,6 @@ names (selectors.COLUMNS) like the reports do; the HTML page is for people, with
 headings, section titles and outcomes in the file's language.
 """
 
-import csv
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ import xlsxwriter
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from proposals.reports.rows import neutralise
+from proposals.cells import csv_value, csv_writer, neutralise
 from proposals.summary.selectors import COLUMNS, Row
 
 Chunks = Iterable[list[Row]]
@@ -41,16 +40,14 @@ def _cells(row: Row) -> list[Any]:
 
 
 def write_csv(path: Path, chunks: Chunks, on_chunk: OnChunk) -> int:
-    """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Kazakh text correctly."""
+    """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Kazakh text correctly;
+    every field quoted, as the reports' CSV (proposals.cells)."""
     rows = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(COLUMNS)
         for chunk in chunks:
-            writer.writerows(
-                [v.isoformat() if isinstance(v, datetime) else v for v in _cells(row)]
-                for row in chunk
-            )
+            writer.writerows([csv_value(v) for v in _cells(row)] for row in chunk)
             rows += len(chunk)
             on_chunk(rows)
     return rows

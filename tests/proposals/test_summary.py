@@ -326,7 +326,7 @@ def test_without_a_broker_the_first_request_already_gets_the_file(world):
     # request's transaction commits, as under `make run`.
     response = client_for(None).get(URL, {"format": "csv"})
     assert response.status_code == 200
-    assert _content(response).startswith(BOM + b"code,title,")
+    assert _content(response).startswith(BOM + b'"code","title",')
 
 
 def test_a_build_under_way_is_not_queued_again(api, world, django_capture_on_commit_callbacks):
@@ -638,7 +638,7 @@ def test_a_strategy_without_rows_has_files_too(
     assert (summary.status, summary.row_count, summary.progress) == ("done", 0, 100)
     content = _content(api.get(URL, {"format": fmt}))
     if fmt == "csv":
-        assert content == BOM + ",".join(COLUMNS).encode() + b"\r\n"
+        assert content == BOM + ",".join(f'"{c}"' for c in COLUMNS).encode() + b"\n"
     elif fmt == "xlsx":
         assert _xlsx_rows(content) == [list(COLUMNS)]
     else:

@@ -70,7 +70,7 @@ def test_the_worker_builds_the_file_asked_for_while_it_was_down(stack):
     # The request waited in Redis; a worker that starts now builds it.
     stack.start_worker()
     content = _built(stack, path)
-    assert content.startswith(BOM + b"code,title,section_code,")
+    assert content.startswith(BOM + b'"code","title","section_code",')
     assert all(p.code.encode() in content for p in proposals)
     assert b"accepted" in content
     status, headers, again = _fetch(stack, path)

@@ -422,7 +422,7 @@ def test_a_report_ordered_while_the_worker_is_down_is_built_when_it_returns(stac
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         content = response.read()
-    assert content.startswith(b"\xef\xbb\xbfcode,created_at,")
+    assert content.startswith(b'\xef\xbb\xbf"code","created_at",')
     assert content.count(b"e2e-report") == 2
     assert b"author@example.org" not in content
 
