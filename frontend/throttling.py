@@ -11,8 +11,14 @@ from django.http import HttpRequest
 from django.shortcuts import render
 from rest_framework.throttling import SimpleRateThrottle
 
+from civic.clients import HashedIdentMixin
+from civic.throttling import throttle_cache
 
-class PageThrottle(SimpleRateThrottle):
+
+class PageThrottle(HashedIdentMixin, SimpleRateThrottle):
+    # The API's store: shared by every web process, held without Redis (civic/throttling.py).
+    cache = throttle_cache
+
     def __init__(self, scope: str) -> None:
         self.scope = scope
         super().__init__()

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from civic.celery import enqueue
@@ -24,7 +25,7 @@ def answer_email_sweep() -> int:
             notified_at__isnull=True,
             # Old enough that the first task had its chance; after two days an email
             # that still fails is given up, so it cannot block newer ones forever.
-            answered_at__lt=now - timedelta(minutes=2),
+            answered_at__lt=now - timedelta(seconds=settings.CIVIC_EMAIL_SWEEP_AFTER_SECONDS),
             answered_at__gt=now - timedelta(days=2),
         )
         .order_by("-answered_at")
