@@ -1,0 +1,113 @@
+"""What the proposals app keeps about a person, for "download my data" and "delete my
+account" (registered with civic.accounts.personal_data in ProposalsConfig.ready())."""
+
+from typing import Any
+
+from django.db import transaction
+
+from civic.accounts.models import User
+from proposals.models import AnswerNotice, Proposal, ProposalEvent, Reaction
+from proposals.tallies import tally_mark_dirty
+
+
+def _at(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def proposals_export(user: User) -> dict[str, Any]:
+    """The person's proposals, their reactions, the events about their proposals and the
+    emails sent to them about answers. Other people appear by display name only, the
+    way the pages show them: never their addresses."""
+    proposals = (
+        Proposal.objects.filter(author=user)
+        .select_related("strategy", "section", "district", "answer", "duplicate_of")
+        .prefetch_related("themes")
+        .order_by("created_at", "id")
+    )
+    events = (
+        ProposalEvent.objects.filter(proposal__author=user)
+        .select_related("proposal", "actor")
+        .order_by("at", "id")
+    )
+    reactions = Reaction.objects.filter(user=user).select_related("proposal").order_by("id")
+    notices = AnswerNotice.objects.filter(user=user).select_related("proposal").order_by("id")
+    return {
+        "proposals": [_proposal(p) for p in proposals],
+        "events": [_event(e) for e in events],
+        "reactions": [
+            {
+                "proposal": r.proposal.code,
+                "kind": r.kind,
+                "created_at": _at(r.created_at),
+                "updated_at": _at(r.updated_at),
+            }
+            for r in reactions
+        ],
+        "answer_emails": [
+            {
+                "proposal": n.proposal.code,
+                "claimed_at": _at(n.created_at),
+                "sent_at": _at(n.sent_at),
+            }
+            for n in notices
+        ],
+    }
+
+
+def _proposal(proposal: Proposal) -> dict[str, Any]:
+    answer = getattr(proposal, "answer", None)
+    return {
+        "id": proposal.pk,
+        "code": proposal.code,
+        "strategy": proposal.strategy.slug,
+        "section": proposal.section.code if proposal.section_id else None,
+        "title": proposal.title,
+        "body": proposal.body,
+        "language": proposal.language,
+        "district": proposal.district.slug if proposal.district_id else None,
+        "themes": sorted(t.slug for t in proposal.themes.all()),
+        "themes_chosen": proposal.author_themes,
+        "status": proposal.status,
+        "duplicate_of": proposal.duplicate_of.code if proposal.duplicate_of_id else None,
+        "created_at": _at(proposal.created_at),
+        "updated_at": _at(proposal.updated_at),
+        "published_at": _at(proposal.published_at),
+        # Only the answer the public sees: a draft is the city's work in progress.
+        "answer": {
+            "outcome": answer.outcome,
+            "text": answer.text,
+            "answered_at": _at(answer.answered_at),
+        }
+        if answer is not None and answer.published
+        else None,
+    }
+
+
+def _event(event: ProposalEvent) -> dict[str, Any]:
+    # An answer's history row carries the responders' drafts; the published answer is
+    # under its proposal above.
+    is_answer = event.action == ProposalEvent.Action.ANSWER
+    return {
+        "proposal": event.proposal.code,
+        "at": _at(event.at),
+        "action": event.action,
+        "actor": event.actor.display_name if event.actor_id else None,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "reason": event.reason,
+        "note": None if is_answer else event.note,
+        "changes": None if is_answer else event.changes,
+    }
+
+
+@transaction.atomic
+def proposals_erase(user: User) -> None:
+    """The person's reactions go, and every tally they counted in is marked for a rebuild
+    in the same transaction, so tallies stay equal to the rows. Their proposals stay (as
+    by a former resident); the record of answer emails sent to them goes."""
+    reactions = Reaction.objects.filter(user=user)
+    strategy_ids = sorted(set(reactions.values_list("proposal__strategy_id", flat=True)))
+    reactions.delete()
+    for strategy_id in strategy_ids:
+        tally_mark_dirty(strategy_id=strategy_id)
+    AnswerNotice.objects.filter(user=user).delete()
