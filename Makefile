@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# These are the developer's commands: debug on (the settings default it to off, so that a
+# server started with a bare environment never shows debug pages). An environment that
+# sets DJANGO_DEBUG keeps its value.
+export DJANGO_DEBUG ?= 1
 
 .PHONY: run test lint format migrate demo worker beat clean translations messages
 

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civic.settings")
+# A developer's run, like `make run`: debug on unless the environment says otherwise.
+os.environ.setdefault("DJANGO_DEBUG", "1")
 
 import django  # noqa: E402
 

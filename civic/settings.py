@@ -28,7 +28,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CIVIC_DATA_DIR", BASE_DIR / "data"))
 
-DEBUG = env_flag("DJANGO_DEBUG", True)
+# Off unless asked for: a server started with a bare environment must not list every URL on
+# a 404 or keep every query in memory. `make run` and `make test` turn it on.
+DEBUG = env_flag("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -43,7 +45,8 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the site's sign-in rate limit (civic/admin_site.py).
+    "civic.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -73,6 +76,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication: sends a signed-in resident who has not accepted the current
+    # terms to the consent page, and refuses their API writes.
+    "civic.accounts.middleware.ConsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -130,23 +136,49 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Redis: Celery broker and cache ---------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 
+# Rate limits count in the "throttle" cache (civic/throttling.py): shared by every web
+# process, and held in this database table (created by a migration) when Redis is away.
+_THROTTLE_DB = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "civic_throttle_cache",
+    # Counters expire with their window; the cap only bounds a flood of distinct clients.
+    "OPTIONS": {"MAX_ENTRIES": 100_000},
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
-                # Redis is an accelerator here, never the truth: when it is down the
-                # cache misses and throttles let requests through rather than failing.
+                # Redis is an accelerator here, never the truth: when it is down tally
+                # snapshots miss and are read from the database instead of failing.
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
             },
-        }
+        },
+        "throttle": {
+            "BACKEND": "civic.throttling.FallbackCache",
+            "OPTIONS": {"PRIMARY": "throttle_redis", "FALLBACK": "throttle_db"},
+        },
+        # Errors are raised here, so that the throttle cache can turn to the database.
+        "throttle_redis": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": False,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        },
+        "throttle_db": _THROTTLE_DB,
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": _THROTTLE_DB,
+    }
 
 # Eager mode still builds a producer to serialise tasks like a real send; a named
 # in-memory broker keeps kombu from warning about the missing host.
@@ -164,6 +196,19 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # Reports of a million proposals take minutes: they have their own, longer limit.
 CIVIC_REPORT_TIME_LIMIT = int(os.environ.get("CIVIC_REPORT_TIME_LIMIT", "3600"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that lost Redis keeps trying to reconnect (after 2 s, then 4, 6, ... up to every
+# 30 s) for as long as it takes, instead of exiting after 100 tries.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# kombu's Redis transport, with the fix that lets a worker holding unacknowledged messages
+# reconnect after Redis was killed, instead of exiting (civic/broker.py).
+if REDIS_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "civic.broker:Transport"
+# A task still running when the connection drops finishes its work (every task is
+# idempotent, and a report keeps its progress); only its acknowledgement is lost. Redis
+# hands the message out again after the visibility timeout, or, if Redis lost it, a beat
+# sweeper redoes what it was for. Stated here because Celery 6 flips the default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # A publish that cannot reach the broker fails fast; the intent is already in the
 # database and the beat sweepers redo it, so a request never waits on Redis.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
@@ -173,9 +218,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": max(CELERY_TASK_TIME_LIMIT, CIVIC_REPORT_TIME_LIMIT + 60) * 2,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
+    # A connection that died without a word (a restarted Redis, a dropped route) is found
+    # by these checks rather than waited on.
+    "socket_keepalive": True,
+    "health_check_interval": 10,
 }
 CELERY_TIMEZONE = "Asia/Almaty"
 CIVIC_TALLY_SWEEP_SECONDS = float(os.environ.get("CIVIC_TALLY_SWEEP_SECONDS", "5"))
+# The decision and answer email sweeps run this often, and resend an email whose task has
+# not sent it this long after the decision or answer (its own message had its chance).
+CIVIC_EMAIL_SWEEP_SECONDS = float(os.environ.get("CIVIC_EMAIL_SWEEP_SECONDS", "60"))
+CIVIC_EMAIL_SWEEP_AFTER_SECONDS = float(os.environ.get("CIVIC_EMAIL_SWEEP_AFTER_SECONDS", "120"))
 CELERY_BEAT_SCHEDULE = {
     "tally-sweep": {
         "task": "proposals.tally_sweep",
@@ -215,18 +268,33 @@ CELERY_BEAT_SCHEDULE = {
     },
     "decision-email-sweep": {
         "task": "proposals.decision_email_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 60},
+        "schedule": CIVIC_EMAIL_SWEEP_SECONDS,
+        "options": {"expires": CIVIC_EMAIL_SWEEP_SECONDS},
     },
     "answer-email-sweep": {
         "task": "proposals.answer_email_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 60},
+        "schedule": CIVIC_EMAIL_SWEEP_SECONDS,
+        "options": {"expires": CIVIC_EMAIL_SWEEP_SECONDS},
     },
     "summary-sweep": {
         "task": "proposals.summary_sweep",
         "schedule": 60.0,
         "options": {"expires": 60},
+    },
+    "data-export-sweep": {
+        "task": "accounts.data_export_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "data-export-expire": {
+        "task": "accounts.data_export_expire",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
+    "client-counters-expire": {
+        "task": "accounts.client_counters_expire",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -237,6 +305,10 @@ CIVIC_TALLY_COALESCE_SECONDS = float(os.environ.get("CIVIC_TALLY_COALESCE_SECOND
 CIVIC_TALLY_LOCAL_SECONDS = float(os.environ.get("CIVIC_TALLY_LOCAL_SECONDS", "1"))
 # A snapshot older than this is rebuilt by the sweeper even if nothing marked it dirty.
 CIVIC_TALLY_MAX_AGE_SECONDS = int(os.environ.get("CIVIC_TALLY_MAX_AGE_SECONDS", "3600"))
+
+# The sign-up and submit forms: a post sooner than this after its page was shown (by the
+# page's signed stamp) is a script's, refused quietly (frontend/bots.py); 0 turns it off.
+CIVIC_FORM_MIN_SECONDS = float(os.environ.get("CIVIC_FORM_MIN_SECONDS", "3"))
 
 # Near-duplicates. Two proposals are near-duplicates when the share of the 5-letter pieces
 # ("shingles") of their texts they have in common (Jaccard similarity) is at least this.
@@ -264,6 +336,15 @@ CIVIC_REPORT_MAX_ATTEMPTS = int(os.environ.get("CIVIC_REPORT_MAX_ATTEMPTS", "3")
 CIVIC_REPORT_STALL_SECONDS = int(os.environ.get("CIVIC_REPORT_STALL_SECONDS", "300"))
 # Report files are removed this many days after they were built.
 CIVIC_REPORT_RETENTION_DAYS = int(os.environ.get("CIVIC_REPORT_RETENTION_DAYS", "7"))
+
+# --- Personal data --------------------------------------------------------------------------
+# The version of the terms and privacy notice in force: the texts are
+# <CIVIC_TERMS_DIR>/<version>/<ru|kk|en>.md. Changing it asks every signed-in resident to
+# accept the new version before they write anything.
+CIVIC_TERMS_VERSION = os.environ.get("CIVIC_TERMS_VERSION", "2026-11").strip()
+CIVIC_TERMS_DIR = Path(os.environ.get("CIVIC_TERMS_DIR", BASE_DIR / "civic" / "accounts" / "terms"))
+# "Download my data" files are removed this many days after they were built.
+CIVIC_EXPORT_RETENTION_DAYS = int(os.environ.get("CIVIC_EXPORT_RETENTION_DAYS", "7"))
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -316,6 +397,9 @@ LOGIN_URL = "frontend:login"
 LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "frontend:home"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+# An API token stops working this many days after it was issued (signing in again gives a
+# new one); a password change or reset, or POST /api/v1/auth/logout/, ends it sooner.
+CIVIC_TOKEN_TTL_DAYS = int(os.environ.get("CIVIC_TOKEN_TTL_DAYS", "30"))
 
 # Bodies over 1 MiB are refused with 413 by civic.middleware before any parsing.
 CIVIC_MAX_BODY_BYTES = 1024 * 1024
@@ -372,6 +456,9 @@ REST_FRAMEWORK = {
         "react": os.environ.get("CIVIC_THROTTLE_REACT", "300/minute"),
         "report": os.environ.get("CIVIC_THROTTLE_REPORT", "30/hour"),
         "similar": os.environ.get("CIVIC_THROTTLE_SIMILAR", "120/hour"),
+        # Password-reset emails to one address, whoever asks (keyed by a hash of it).
+        "reset_email": os.environ.get("CIVIC_THROTTLE_RESET_EMAIL", "3/hour"),
+        "export": os.environ.get("CIVIC_THROTTLE_EXPORT", "10/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # How many proxies in front of us append to X-Forwarded-For. 0 trusts only the socket
@@ -389,6 +476,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The tally endpoint is served by a plain view; its DRF twin describes it.
     "PREPROCESSING_HOOKS": ["proposals.apis.document_tally_endpoint"],
+    # API.md's errors on every operation; the fields only some readers get, optional.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "proposals.apis.document_fields_for_some_readers",
+        "civic.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProposalStatusEnum": "proposals.models.Proposal.Status",
         "StrategyStatusEnum": "strategy.models.Strategy.Status",

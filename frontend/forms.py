@@ -4,10 +4,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from frontend import labels
+from frontend.bots import HumanCheckForm
 from proposals.models import (
     BODY_MAX,
     BODY_MIN,
@@ -45,7 +48,8 @@ def section_choices(tree: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return choices
 
 
-class SignupForm(forms.Form):
+class SignupForm(HumanCheckForm):
+    human_check = "signup"
     display_name = forms.CharField(
         label=_("Your name as others will see it"), max_length=80, strip=True
     )
@@ -61,10 +65,20 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     district = forms.ChoiceField(label=_("Your district"), required=False)
+    # Not required here: the service refuses an account without consent, with its message.
+    accept_terms = forms.BooleanField(
+        label=_("I accept the terms of use and the privacy notice"), required=False
+    )
 
     def __init__(self, *args: Any, districts: list[District], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["district"].choices = district_choices(districts)
+        # Built per request: the link follows the page's language.
+        self.fields["accept_terms"].help_text = format_html(
+            '<a href="{}">{}</a>',
+            reverse("frontend:terms"),
+            gettext("Read the terms of use and the privacy notice"),
+        )
 
 
 class LoginForm(AuthenticationForm):
@@ -121,6 +135,12 @@ class ProposalForm(forms.Form):
         self.fields["section"].choices = section_choices(tree)
         self.fields["district"].choices = district_choices(districts)
         self.fields["themes"].choices = theme_choices(themes)
+
+
+class ProposalSubmitForm(HumanCheckForm, ProposalForm):
+    """A new proposal, with the checks that keep scripts out (frontend/bots.py)."""
+
+    human_check = "submit"
 
 
 class _DecisionFields(forms.Form):
@@ -229,3 +249,48 @@ class AnswerForm(forms.Form):
     def __init__(self, *args: Any, group: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["group"].choices = group
+
+
+# --- the account's own pages (frontend/views/profile.py) ---------------------------------------
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Your name as others will see it"), max_length=80, strip=True
+    )
+    district = forms.ChoiceField(label=_("Your district"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language of the site and of our emails"),
+        choices=[("ru", "Русский"), ("kk", "Қазақша"), ("en", "English")],
+    )
+
+    def __init__(self, *args: Any, districts: list[District], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = district_choices(districts)
+
+
+class EmailChangeForm(forms.Form):
+    new_email = forms.EmailField(
+        label=_("New email address"),
+        help_text=_("We send a link to it; your address changes when the link is opened."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Your current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ConsentForm(forms.Form):
+    accept_terms = forms.BooleanField(
+        label=_("I accept the terms of use and the privacy notice"), required=False
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -12,6 +12,7 @@ __all__ = [
     "OUTCOME",
     "REACTION",
     "REASON",
+    "ROLE",
     "STATUS",
     "STRATEGY_STATUS",
 ]
@@ -26,6 +27,14 @@ LANGUAGE = {
     "ru": _("Russian"),
     "kk": _("Kazakh"),
     "en": _("English"),
+}
+
+# The badge beside a staff member's name where their action is shown.
+ROLE = {
+    "admin": _("administrator"),
+    "moderator": _("moderator"),
+    "analyst": _("analyst"),
+    "responder": _("responder"),
 }
 
 ORDERING = {

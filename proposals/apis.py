@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
@@ -5,7 +7,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from civic.accounts.permissions import (
@@ -16,6 +17,7 @@ from civic.accounts.permissions import (
     CanViewHistory,
     IsVerifiedResident,
 )
+from civic.clients import ScopedRateThrottle
 from civic.errors import InvalidInput, NotAllowed
 from civic.pagination import PageNumberPagination
 from proposals import selectors, serializers, services
@@ -73,6 +75,8 @@ def _paginate(request: Request, view: APIView, queryset: QuerySet[Proposal]) -> 
 
 class ProposalListApi(APIView):
     throttle_scope = "submit"
+    # Read by the schema generator, which then describes the list as the page it is.
+    pagination_class = PageNumberPagination
 
     def get_permissions(self) -> list[permissions.BasePermission]:
         if self.request.method == "POST":
@@ -227,6 +231,7 @@ class DuplicateGroupListApi(APIView):
     """Staff: the strategy's groups of near-identical proposals, largest first."""
 
     permission_classes = [CanViewAll]
+    pagination_class = PageNumberPagination  # for the schema: a page, not a bare list
 
     @extend_schema(
         parameters=[
@@ -283,6 +288,7 @@ class ReactionApi(APIView):
 
 class MyProposalListApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageNumberPagination  # for the schema: a page, not a bare list
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
@@ -315,6 +321,18 @@ def tally_view(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(body, content_type="application/json")
 
 
+def document_fields_for_some_readers(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: a proposal's fields that only some readers
+    get (ProposalSerializer.to_representation leaves them out) are not required."""
+    proposal = result.get("components", {}).get("schemas", {}).get("Proposal")
+    if proposal and "required" in proposal:
+        absent = serializers.ProposalSerializer.FOR_SOME_READERS
+        proposal["required"] = [name for name in proposal["required"] if name not in absent]
+    return result
+
+
 def document_tally_endpoint(endpoints: list[tuple]) -> list[tuple]:
     """drf-spectacular preprocessing hook: describe `tally_view` through `TallyApi`."""
     return [
@@ -338,6 +356,7 @@ _REPORT_TYPES = {
 class ReportListApi(APIView):
     permission_classes = [CanOrderReports]
     throttle_scope = "report"
+    pagination_class = PageNumberPagination  # for the schema: a page, not a bare list
 
     def get_throttles(self) -> list:
         # Ordering builds a file in the background; reading the list costs nothing.

@@ -16,7 +16,13 @@ class ProposalsConfig(AppConfig):
         # Likewise the summary table's build and sweep tasks; its services also send
         # the build by name, which needs it registered.
         import proposals.summary.tasks  # noqa: F401
+        from civic.accounts import personal_data
         from proposals.duplicates.fingerprint import params
+        from proposals.privacy import proposals_erase, proposals_export
+
+        # Accounts cannot import this app: "download my data" and "delete my account"
+        # reach proposals, reactions and their history through this hook.
+        personal_data.register("proposals", export=proposals_export, erase=proposals_erase)
 
         # LSH needs at least two bands: a threshold too close to 1 for the number of
         # permutations cannot be banded. Refuse to start rather than fail every submission.

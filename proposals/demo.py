@@ -18,8 +18,14 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from civic.accounts import roles
+from civic.accounts.consent import terms_version
 from civic.accounts.models import User
-from civic.accounts.services import role_grant, user_register, user_verify_email
+from civic.accounts.services import (
+    role_grant,
+    user_accept_terms,
+    user_register,
+    user_verify_email,
+)
 from civic.accounts.tokens import email_token_make
 from proposals import demo_data, services
 from proposals.answers.services import answer_save
@@ -98,7 +104,11 @@ def _account(
             district=district,
             language=language,
             password_hash=password_hash,
+            accept_terms=True,
         )
+    if user.consented_terms_version != terms_version():
+        # An account of an earlier load, from before the terms in force.
+        user = user_accept_terms(user=user, accept_terms=True)
     if not user.email_verified:
         user = user_verify_email(token=email_token_make(user_id=user.pk, email=user.email))
     return user

@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from civic.accounts.models import User
 from civic.accounts.permissions import can_view_all
+from civic.accounts.selectors import staff_groups_prefetch
 from civic.errors import InvalidInput
 from proposals.filters import ProposalFilter
 from proposals.models import Proposal, ProposalEvent, Reaction, Tally
@@ -224,10 +225,13 @@ def decision_history() -> QuerySet[ProposalEvent]:
             "reason",
             "note",
             "actor__display_name",
+            "actor__is_superuser",
             "proposal__id",
             "proposal__code",
             "proposal__title",
         )
+        # The moderator's role is shown beside the name (a resident cannot pass for one).
+        .prefetch_related(staff_groups_prefetch("actor"))
         .order_by("-at", "-id")
     )
 

@@ -38,6 +38,10 @@ class RejectionSerializer(serializers.Serializer):
 class ProposalSerializer(serializers.ModelSerializer):
     """A proposal as the API shows it. `moderation` only reaches the author and staff."""
 
+    # Left out for other readers: `moderation` but for the author and staff,
+    # `suggested_themes` but for staff (apis.document_fields_for_some_readers).
+    FOR_SOME_READERS = ("moderation", "suggested_themes")
+
     strategy = serializers.CharField(source="strategy.slug", read_only=True)
     section = serializers.IntegerField(source="section_id", read_only=True, allow_null=True)
     district = serializers.CharField(source="district.slug", read_only=True, allow_null=True)

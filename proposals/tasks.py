@@ -49,6 +49,10 @@ def send_decision_email(event_id: int) -> None:
     if event is None:
         return
     author = event.proposal.author
+    if not author.is_active:
+        # A deleted (or closed) account: its placeholder address must never be written to.
+        decision_mark_notified(event_id=event.pk)
+        return
     subject, body = decision_email(event, author.language or event.proposal.language)
     send_mail(subject=subject, message=body, from_email=None, recipient_list=[author.email])
     decision_mark_notified(event_id=event.pk)
@@ -64,7 +68,7 @@ def decision_email_sweep() -> int:
             notified_at__isnull=True,
             # Old enough that the first task had its chance; after two days an email
             # that still fails is given up, so it cannot block newer ones forever.
-            at__lt=now - timedelta(minutes=2),
+            at__lt=now - timedelta(seconds=settings.CIVIC_EMAIL_SWEEP_AFTER_SECONDS),
             at__gt=now - timedelta(days=2),
         )
         .order_by("-at")

@@ -16,6 +16,25 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts(request, django_db_blocker):
+    # Rate-limit counts also live in a database table (civic/throttling.py), which the
+    # flush after a transactional test leaves alone; other tests roll it back.
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    )
+    transactional |= bool(
+        {"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames)
+    )
+    if transactional:
+        from civic.throttling import throttle_cache
+
+        with django_db_blocker.unblock():
+            throttle_cache.clear()
+
+
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
@@ -96,6 +115,14 @@ def _no_local_tally_memo(settings):
     # Tests read a tally right after rebuilding it; the per-process memo would
     # hand them the previous one for up to a second (test_selectors covers it).
     settings.CIVIC_TALLY_LOCAL_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _no_form_fill_time(settings):
+    # Pages are posted here without loading the form first, faster than any person: the
+    # minimum fill time is off. The honeypot stays on; tests/frontend/test_bots.py runs
+    # both checks at the production default.
+    settings.CIVIC_FORM_MIN_SECONDS = 0
 
 
 @pytest.fixture(scope="session", autouse=True)

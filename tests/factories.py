@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from civic.accounts.models import User
@@ -18,6 +19,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"resident{n}@example.org")
     display_name = factory.Sequence(lambda n: f"Resident {n}")
     email_verified = True
+    # Accounts made here accepted the terms in force, as a signup through the pages does.
+    consented_terms_version = factory.LazyFunction(lambda: settings.CIVIC_TERMS_VERSION)
+    consented_at = factory.LazyFunction(timezone.now)
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation

@@ -11,5 +11,8 @@ urlpatterns = [
         name="auth-verify-email-resend",
     ),
     path("token/", apis.TokenApi.as_view(), name="auth-token"),
+    path("logout/", apis.LogoutApi.as_view(), name="auth-logout"),
     path("me/", apis.MeApi.as_view(), name="auth-me"),
+    path("me/consent/", apis.MeConsentApi.as_view(), name="auth-me-consent"),
+    path("me/export/", apis.MeExportApi.as_view(), name="auth-me-export"),
 ]

@@ -1,7 +1,13 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+# The name a deleted account's proposals are shown under. The API gives this English
+# text; the pages show it in the visitor's language (frontend/templatetags/people.py).
+FORMER_RESIDENT = gettext_noop("a former resident")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -43,6 +49,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # An address the person asked to move to: it replaces `email` only once the link
+    # mailed to it is opened, so a typo or someone else's address never takes the account.
+    pending_email = models.EmailField(blank=True)
+    # The version of the terms and privacy notice the person accepted, and when: the
+    # record of consent the law on personal data asks the operator to be able to show.
+    consented_terms_version = models.CharField(max_length=20, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    # When the person deleted the account. The row stays because their proposals (public
+    # text the city answers) stay; everything that identified them is gone from it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -55,3 +71,41 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name or f"user {self.pk}"
+
+
+class DataExport(models.Model):
+    """The "download my data" file of one account, built in the background.
+
+    One per account: asking again rebuilds it. The file lives under MEDIA_ROOT/exports/,
+    which nothing serves; only its owner's request reads it, and a beat task removes it
+    after CIVIC_EXPORT_RETENTION_DAYS.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="data_export")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to="exports/", blank=True, max_length=200)
+    # Each build claims the export with the next attempt number; only that build may
+    # finish it, so a redelivered message or a build the sweep took over cannot mix files.
+    attempt = models.PositiveSmallIntegerField(default=0)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="data_export_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="data_export_status_age")]
+
+    def __str__(self) -> str:
+        return f"data export of {self.user_id} ({self.status})"

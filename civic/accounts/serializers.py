@@ -13,6 +13,21 @@ class RegisterSerializer(serializers.Serializer):
     district = StrictSlugRelatedField(
         slug_field="slug", queryset=District.objects.all(), required=False, allow_null=True
     )
+    accept_terms = serializers.BooleanField(
+        help_text="Must be true: the terms of use and privacy notice in force are accepted."
+    )
+
+
+class AcceptTermsSerializer(serializers.Serializer):
+    accept_terms = serializers.BooleanField(help_text="Must be true.")
+
+
+class DeleteAccountSerializer(serializers.Serializer):
+    password = StrictCharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class DataExportStatusSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="queued, running or done")
 
 
 class VerifyEmailSerializer(serializers.Serializer):
@@ -35,12 +50,21 @@ class RegisteredUserSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
-    district = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Null for an account that named no district (the schema must say so).
+    district = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     roles = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = ["id", "email", "display_name", "district", "roles", "email_verified"]
+        fields = [
+            "id",
+            "email",
+            "display_name",
+            "district",
+            "roles",
+            "email_verified",
+            "consented_terms_version",
+        ]
 
     def get_roles(self, user: User) -> list[str]:
         return user_roles(user)

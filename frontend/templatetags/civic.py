@@ -1,6 +1,9 @@
+from typing import Any
+
 from django import template
 from django.utils.translation import gettext as _
 
+from civic.accounts import roles
 from frontend import labels
 
 register = template.Library()
@@ -30,6 +33,23 @@ def outcome_label(code: str) -> str:
 @register.filter
 def reaction_label(code: str) -> str:
     return str(labels.REACTION.get(code, code))
+
+
+@register.filter
+def staff_role(user: Any) -> str:
+    """The role badge beside a staff member's name ("moderator"), "" for a resident. Reads
+    the `staff_groups` the selector prefetched (civic.accounts.selectors)."""
+    if user is None:
+        return ""
+    if user.is_superuser:
+        return str(labels.ROLE[roles.ADMIN])
+    groups = getattr(user, "staff_groups", None)
+    if groups is None:
+        groups = user.groups.filter(name__in=roles.STAFF_ROLES)
+    names = {group.name for group in groups}
+    if roles.ADMIN in names:
+        return str(labels.ROLE[roles.ADMIN])
+    return ", ".join(str(labels.ROLE[role]) for role in roles.STAFF_ROLES if role in names)
 
 
 @register.filter

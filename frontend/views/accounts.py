@@ -6,14 +6,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
+from rest_framework.settings import api_settings
 
 from civic.accounts.services import (
+    user_credentials_revoke,
     user_register,
     user_resend_verification,
     user_set_language,
@@ -21,7 +25,7 @@ from civic.accounts.services import (
 )
 from civic.errors import InvalidInput
 from frontend.forms import LoginForm, SignupForm
-from frontend.throttling import throttle_wait, throttled_page
+from frontend.throttling import PageThrottle, throttle_wait, throttled_page
 from frontend.views.common import add_errors, refusal
 from strategy.selectors import district_list
 
@@ -33,6 +37,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None, districts=districts)
     if request.method == "POST" and (wait := throttle_wait(request, "register")):
         return throttled_page(request, wait)
+    if request.method == "POST" and form.is_valid() and form.looks_automated():
+        # A script (frontend/bots.py), refused quietly: it sees what a person sees
+        # after signing up, and no account is made, no email sent.
+        return redirect("frontend:signup-done")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -42,6 +50,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 display_name=data["display_name"],
                 district=next((d for d in districts if d.slug == data["district"]), None),
                 language=request.LANGUAGE_CODE,
+                accept_terms=data["accept_terms"],
             )
         except InvalidInput as exc:
             add_errors(form, exc)
@@ -110,6 +119,22 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class RecipientThrottle(PageThrottle):
+    """Counts what is sent to one email address, whoever asks for it. The cache key holds a
+    keyed hash of the address, never the address."""
+
+    # Its own rates: a test or setting that replaces the pages' rates leaves this one be.
+    THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+    def __init__(self, scope: str, address: str) -> None:
+        self.address = address.strip().lower()
+        super().__init__(scope)
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        digest = salted_hmac("civic.throttle.recipient", self.address).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "frontend/accounts/password_reset.html"
     email_template_name = "frontend/accounts/password_reset_email.txt"
@@ -123,6 +148,14 @@ class PasswordResetView(auth_views.PasswordResetView):
             return throttled_page(request, wait, self.template_name, context)
         return super().post(request, *args, **kwargs)
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        # Past CIVIC_THROTTLE_RESET_EMAIL for this address: nothing is sent, and the page is
+        # the one a person always sees, so it tells nobody whether the address has an account.
+        limit = RecipientThrottle("reset_email", form.cleaned_data["email"])
+        if not limit.allow_request(self.request, None):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "frontend/accounts/password_reset_done.html"
@@ -131,6 +164,14 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "frontend/accounts/password_reset_confirm.html"
     success_url = reverse_lazy("frontend:password-reset-complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # A reset is what someone does when the account may be in other hands: every token
+        # and every session of the account ends with the old password.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            user_credentials_revoke(user=form.user)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civic.errors import DomainError, InvalidInput
-from frontend.forms import ProposalForm, ReactionForm
+from frontend.forms import ProposalForm, ProposalSubmitForm, ReactionForm
 from frontend.throttling import throttle_wait, throttled_page
 from frontend.views.common import Reference, add_errors, cards_for, paginate, refusal
 from proposals.duplicates.selectors import Similar, similar_published
@@ -63,7 +63,7 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
         initial["district"] = next(
             (d.slug for d in reference.districts if d.pk == request.user.district_id), ""
         )
-    form = ProposalForm(
+    form = ProposalSubmitForm(
         request.POST or None,
         initial=initial,
         tree=tree,
@@ -72,6 +72,11 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and (wait := throttle_wait(request, "submit")):
         return throttled_page(request, wait)
+    if request.method == "POST" and form.is_valid() and form.looks_automated():
+        # A script (frontend/bots.py), refused quietly: thanked and sent to the list as
+        # a person is, with nothing filed (so no code to name).
+        messages.success(request, _("Thank you. Your proposal is waiting for a moderator."))
+        return redirect("frontend:my-proposals")
     similar: list[Similar] = []
     if (
         request.method == "POST"

@@ -18,6 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from civic.accounts.models import User
+from civic.accounts.selectors import staff_groups_prefetch
 from proposals.filters import UNANSWERED, answered_q, overdue_q
 from proposals.models import Answer, AnswerSectionLink, Proposal, ProposalEvent, Reaction
 from proposals.selectors import proposal_list
@@ -100,7 +101,11 @@ def outcome_counts(*, queryset: QuerySet[Proposal]) -> dict[str, int]:
 
 def answer_history(*, proposal: Proposal) -> QuerySet[ProposalEvent]:
     """Every version of the answer to a proposal, oldest first."""
-    return proposal.events.filter(action=ProposalEvent.Action.ANSWER).select_related("actor")
+    return (
+        proposal.events.filter(action=ProposalEvent.Action.ANSWER)
+        .select_related("actor")
+        .prefetch_related(staff_groups_prefetch("actor"))
+    )
 
 
 def section_links_of(*, proposal: Proposal) -> list[AnswerSectionLink]:

@@ -32,7 +32,12 @@ def register(api, mailoutbox, django_capture_on_commit_callbacks):
     """POST the registration, run the after-commit tasks, return (response, mails)."""
 
     def _register(headers=None, **fields):
-        payload = {"email": "aigerim@example.kz", "password": STRONG, "display_name": "Айгерим"}
+        payload = {
+            "email": "aigerim@example.kz",
+            "password": STRONG,
+            "display_name": "Айгерим",
+            "accept_terms": True,
+        }
         payload.update(fields)
         with django_capture_on_commit_callbacks(execute=True):
             response = api.post(REGISTER, payload, format="json", **(headers or {}))
@@ -99,7 +104,12 @@ def test_register_sends_nothing_before_the_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api.post(
             REGISTER,
-            {"email": "later@example.kz", "password": STRONG, "display_name": "Later"},
+            {
+                "email": "later@example.kz",
+                "password": STRONG,
+                "display_name": "Later",
+                "accept_terms": True,
+            },
             format="json",
         )
 
@@ -170,7 +180,12 @@ def test_register_invalid_fields(register, fields, field):
 @pytest.mark.django_db
 @pytest.mark.parametrize("missing", ["email", "password", "display_name"])
 def test_register_missing_field(api, missing):
-    payload = {"email": "aigerim@example.kz", "password": STRONG, "display_name": "Айгерим"}
+    payload = {
+        "email": "aigerim@example.kz",
+        "password": STRONG,
+        "display_name": "Айгерим",
+        "accept_terms": True,
+    }
     del payload[missing]
 
     response = api.post(REGISTER, payload, format="json")

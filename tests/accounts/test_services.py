@@ -20,7 +20,10 @@ def test_two_registrations_of_one_email_at_once_give_one_account_and_one_400():
         try:
             barrier.wait()
             user_register(
-                email="same@example.org", password="a-long-enough-passphrase", display_name="Same"
+                email="same@example.org",
+                password="a-long-enough-passphrase",
+                display_name="Same",
+                accept_terms=True,
             )
             outcomes.append("created")
         except InvalidInput as exc:
@@ -40,11 +43,17 @@ def test_two_registrations_of_one_email_at_once_give_one_account_and_one_400():
 @pytest.mark.django_db
 def test_email_is_case_insensitive_and_trimmed():
     user_register(
-        email=" Aigerim@Example.org ", password="a-long-enough-passphrase", display_name="Айгерим"
+        email=" Aigerim@Example.org ",
+        password="a-long-enough-passphrase",
+        display_name="Айгерим",
+        accept_terms=True,
     )
     with pytest.raises(InvalidInput) as error:
         user_register(
-            email="aigerim@example.ORG", password="a-long-enough-passphrase", display_name="Другая"
+            email="aigerim@example.ORG",
+            password="a-long-enough-passphrase",
+            display_name="Другая",
+            accept_terms=True,
         )
     assert error.value.field == "email"
     assert User.objects.get().email == "aigerim@example.org"

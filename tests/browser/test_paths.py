@@ -57,6 +57,7 @@ def test_every_audience_walks_its_main_path(visitor):
     page.fill("#id_email", "aliya@example.kz")
     page.fill("#id_password", "Zhetisu-velo-2050")
     page.select_option("#id_district", "zhetysu")
+    page.check("#id_accept_terms")
     page.click("main form button[type=submit]")
     page.wait_for_url("**/kk/signup/done/")
     [message] = [m for m in mail.outbox if "aliya@example.kz" in m.to]

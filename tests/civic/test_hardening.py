@@ -102,7 +102,12 @@ def test_invisible_or_reordering_text_is_refused(strategy, resident, field, valu
 def test_display_names_are_one_visible_line(api, name):
     response = api.post(
         "/api/v1/auth/register/",
-        {"email": "new@example.org", "password": "a-long-enough-passphrase", "display_name": name},
+        {
+            "email": "new@example.org",
+            "password": "a-long-enough-passphrase",
+            "display_name": name,
+            "accept_terms": True,
+        },
     )
     assert response.status_code == 400
     assert "display_name" in response.json()

@@ -107,6 +107,7 @@ def test_sign_ups_from_one_address_are_limited_like_the_apis(
                     "display_name": f"Житель {n}",
                     "email": f"p{n}@example.kz",
                     "password": "Tulip-1987!",
+                    "accept_terms": "on",
                 },
             )
         statuses.append(response.status_code)

@@ -1312,6 +1312,7 @@ def test_signing_up_creates_an_unverified_account_and_mails_a_link(
                 "email": "New.Resident@Example.kz",
                 "password": STRONG,
                 "district": "medeu",
+                "accept_terms": "on",
             },
         )
     assert response.status_code == 302
@@ -1338,7 +1339,12 @@ def test_signing_up_in_kazakh_mails_a_kazakh_link(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/kk/signup/",
-            {"display_name": "Жаңа тұрғын", "email": "zhana@example.kz", "password": STRONG},
+            {
+                "display_name": "Жаңа тұрғын",
+                "email": "zhana@example.kz",
+                "password": STRONG,
+                "accept_terms": "on",
+            },
         )
     assert response.status_code == 302
     assert User.objects.get(email="zhana@example.kz").language == "kk"
@@ -1359,7 +1365,12 @@ def test_signing_up_in_kazakh_mails_a_kazakh_link(
 def test_a_refused_sign_up_creates_nothing_and_mails_nothing(
     client, resident, mailoutbox, django_capture_on_commit_callbacks, fields
 ):
-    data = {"display_name": "Новый житель", "email": "new@example.kz", "password": STRONG}
+    data = {
+        "display_name": "Новый житель",
+        "email": "new@example.kz",
+        "password": STRONG,
+        "accept_terms": "on",
+    }
     data.update(fields)
     if data["email"] == "resident-taken":
         data["email"] = resident.email.upper()
