@@ -32,6 +32,9 @@ messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages -l ru -l kk -l en --no-location \
 		--ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=data
 
+# Links in emails (verification, decisions, answers, password reset) start with
+# CIVIC_SITE_URL: point it at the address this server answers on, unless it is set.
+run: export CIVIC_SITE_URL ?= http://$(HOST):$(PORT)
 run: translations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo

@@ -1,6 +1,7 @@
 """Sign up, verify the email address, sign in and out, reset a password, pick a language."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -141,6 +143,12 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "frontend/accounts/password_reset_subject.txt"
     success_url = reverse_lazy("frontend:password-reset-done")
 
+    # One rule for every link in an email: CIVIC_SITE_URL, not the request's host (mail
+    # sent by workers sees no request, and a proxy's Host need not be the public address).
+    @property
+    def extra_email_context(self) -> dict[str, str]:
+        return {"site_url": settings.CIVIC_SITE_URL}
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # One budget with sign-in: asking for reset mails is guessing at accounts too.
         if wait := throttle_wait(request, "login"):
@@ -183,6 +191,14 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     """Django's set_language (cookie, same page in the new language, no open redirect);
     a signed-in resident's emails follow the choice too."""
     language = request.POST.get("language", "")
+    # set_language finds the page in the active language's URLs; /language/ has no
+    # prefix, so the cookie's language is active, and a /ru/ page opened from a shared
+    # link would not be found while the cookie says kk (the visitor would stay in Russian).
+    # Read the page in the language of its own prefix.
+    next_url = request.POST.get("next") or request.META.get("HTTP_REFERER") or ""
+    page_language = translation.get_language_from_path(urlsplit(next_url).path)
+    if page_language:
+        translation.activate(page_language)
     if language not in dict(settings.LANGUAGES):
         # set_language would take any language Django has a catalogue for (/de/ is no
         # page of ours): send the visitor back where they were, changing nothing.
