@@ -6,21 +6,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civic.errors import DomainError, InvalidInput
+from civic.text import clean_text
 from frontend.forms import ProposalForm, ProposalSubmitForm, ReactionForm
 from frontend.throttling import throttle_wait, throttled_page
 from frontend.views.common import Reference, add_errors, cards_for, paginate, refusal
 from proposals.duplicates.selectors import Similar, similar_published
-from proposals.models import Proposal
-from proposals.selectors import proposal_find_visible, proposal_list_of_author
+from proposals.models import BODY_MAX, BODY_MIN, TITLE_MAX, TITLE_MIN, Proposal
+from proposals.selectors import (
+    proposal_find_visible,
+    proposal_list_of_author,
+    proposal_visible_to,
+)
 from proposals.services import (
     may_edit,
     proposal_edit,
     proposal_submit,
-    proposal_text_clean,
     proposal_withdraw,
     reaction_clear,
     reaction_set,
@@ -77,13 +82,10 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
         # a person is, with nothing filed (so no code to name).
         messages.success(request, _("Thank you. Your proposal is waiting for a moderator."))
         return redirect("frontend:my-proposals")
+    if request.method == "POST" and form.is_valid():
+        _refuse_text(form)
     similar: list[Similar] = []
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and not request.POST.get("confirmed_new")
-        and _acceptable(form.cleaned_data)
-    ):
+    if request.method == "POST" and form.is_valid() and not request.POST.get("confirmed_new"):
         # Before filing: published proposals nearly the same as this one. The author may
         # react to one instead, or submit anyway (the form comes back with confirmed_new).
         similar = similar_published(
@@ -121,14 +123,19 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _acceptable(data: dict[str, Any]) -> bool:
-    # A text the service will refuse (too short, control characters) gets that refusal
-    # first, not the "already proposed" step and then the refusal.
-    try:
-        proposal_text_clean(title=data["title"], body=data["body"])
-    except InvalidInput:
-        return False
-    return True
+def _refuse_text(form: ProposalForm) -> None:
+    """Adds the refusals of the title and of the body to `form`, both at once: the service
+    stops at the first, and a second submit should not be needed to learn of the other.
+
+    Run before the "already proposed" step, so that a text the service will refuse gets
+    that refusal first."""
+    data = dict(form.cleaned_data)
+    limits = {"title": (TITLE_MIN, TITLE_MAX), "body": (BODY_MIN, BODY_MAX)}
+    for field, (low, high) in limits.items():
+        try:
+            clean_text(data[field], field=field, min_length=low, max_length=high)
+        except InvalidInput as exc:
+            add_errors(form, exc)
 
 
 def _own_proposal(request: HttpRequest, proposal_id: int) -> Proposal:
@@ -162,6 +169,8 @@ def proposal_edit_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
         districts=reference.districts,
         themes=reference.themes,
     )
+    if request.method == "POST" and form.is_valid():
+        _refuse_text(form)
     if request.method == "POST" and form.is_valid():
         try:
             proposal_edit(
@@ -203,10 +212,20 @@ def proposal_withdraw_page(request: HttpRequest, proposal_id: int) -> HttpRespon
 def my_proposals(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
     page = paginate(request, proposal_list_of_author(user=request.user))
+    # Originals of the author's duplicates, linked only where the author may see them.
+    originals = {p.duplicate_of_id for p in page.object_list if p.duplicate_of_id}
+    if originals:
+        originals = set(
+            proposal_visible_to(request.user).filter(pk__in=originals).values_list("pk", flat=True)
+        )
     return render(
         request,
         "frontend/proposals/mine.html",
-        {"page": page, "cards": cards_for(list(page.object_list), reference)},
+        {
+            "page": page,
+            "cards": cards_for(list(page.object_list), reference),
+            "visible_originals": originals,
+        },
     )
 
 
@@ -230,4 +249,4 @@ def reaction_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
             reaction_clear(proposal=proposal, user=request.user)
     except DomainError as exc:
         messages.error(request, refusal(exc))
-    return redirect("frontend:proposal", proposal_id=proposal.pk)
+    return redirect(reverse("frontend:proposal", args=[proposal.pk]) + "#reactions-title")
