@@ -1,4 +1,5 @@
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -237,9 +238,18 @@ def decision_history() -> QuerySet[ProposalEvent]:
 
 
 def duplicate_candidates(*, user: User, proposal: Proposal, q: str) -> list[Proposal]:
-    """Proposals of the same strategy whose title or text has every word of `q`."""
+    """Proposals of the same strategy whose title or text has every word of `q`; a query
+    that looks like a code (ALA2050-000123) or a bare id finds that proposal first."""
     if not q.strip():
         return []
+    if re.fullmatch(r"[A-Za-z0-9]+-\d+|\d+", q.strip()):
+        match = proposal_find_by_code(user=user, code=q)
+        if (
+            match is not None
+            and match.pk != proposal.pk
+            and match.strategy_id == proposal.strategy_id
+        ):
+            return [match]
     queryset = proposal_list(
         user=user, filters={"strategy": proposal.strategy.slug, "q": q[:200]}
     ).exclude(pk=proposal.pk)

@@ -29,7 +29,7 @@ from proposals.duplicates.selectors import (
 )
 from proposals.labels import section_label
 from proposals.models import Proposal, Report
-from proposals.reports.services import report_list_of, report_order
+from proposals.reports.services import filters_readable, report_list_of, report_order
 from proposals.selectors import proposal_counts, proposal_list
 from strategy.models import Strategy
 from strategy.selectors import sections_in_order
@@ -137,6 +137,8 @@ def report_order_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def reports(request: HttpRequest) -> HttpResponse:
     page = paginate(request, report_list_of(user=request.user))
+    for report in page:
+        report.readable_filters = filters_readable(report.filters)
     waiting = any(r.status in (Report.Status.QUEUED, Report.Status.RUNNING) for r in page)
     return render(request, "frontend/analysis/reports.html", {"page": page, "refresh": waiting})
 

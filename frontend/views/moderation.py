@@ -11,6 +11,7 @@ from civic.errors import DomainError, InvalidInput
 from frontend.forms import BulkDecisionForm, DecisionForm
 from frontend.templatetags.civic import status_label
 from frontend.views.common import (
+    PAGE_SIZE,
     Reference,
     add_errors,
     cards_for,
@@ -63,13 +64,23 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
         for theme in proposal.suggested_themes
         if theme["score"] >= SUGGESTION_PREFILL and proposal.suggestion_version
     ]
+    # The rest of the suggestions: offered as one-click additions, not ticked.
+    weaker = [
+        theme["slug"]
+        for theme in proposal.suggested_themes
+        if proposal.suggestion_version and theme["slug"] not in chosen_themes
+    ]
     card = cards_for([proposal], reference)[0]
     # The choices the moderator was offered: those of the status they saw, so that a
     # decision someone else took meanwhile reaches the service and reads as a conflict.
     seen = request.POST.get("expected_status") or proposal.status
+    initial = {"themes": chosen_themes, "expected_status": proposal.status}
+    if request.GET.get("dup_q", "").strip() and "reject" in decisions_allowed(seen):
+        # Searching for the original means rejecting this one as its duplicate.
+        initial.update(decision="reject", reason="duplicate")
     form = DecisionForm(
         request.POST or None,
-        initial={"themes": chosen_themes, "expected_status": proposal.status},
+        initial=initial,
         themes=reference.themes,
         decisions=decisions_allowed(seen),
     )
@@ -126,6 +137,11 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
             "form": form,
             "history": list(proposal_history(proposal=proposal)),
             "dup_query": dup_query,
+            "theme_additions": [
+                {"id": f"id_themes_{index}", "name": name}
+                for index, (slug, name) in enumerate(form.fields["themes"].choices)
+                if slug in weaker
+            ],
             "candidates": candidates,
             "dup_error": dup_error,
             "near_duplicates": near_duplicates(user=request.user, proposal=proposal),
@@ -134,7 +150,7 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
     )
 
 
-SUGGESTION_PREFILL = 0.3
+SUGGESTION_PREFILL = 0.6
 
 
 def _proposal_by_code(request: HttpRequest, code: str) -> Proposal | None:
@@ -163,9 +179,14 @@ def bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose a decision for the selected proposals."))
         return redirect("frontend:moderation-queue")
     data = form.cleaned_data
+    picked = proposals_by_ids(user=request.user, ids=ids)
+    if data["decision"] == "approve" and not request.POST.get("confirm_copies"):
+        copies = _copies_of_published(request, picked)
+        if copies:
+            return _confirm_copies(request, form, ids, copies)
     done: list[str] = []
     failed: list[str] = []
-    for proposal in proposals_by_ids(user=request.user, ids=ids):
+    for proposal in picked:
         try:
             proposal_moderate(
                 proposal=proposal,
@@ -191,6 +212,49 @@ def bulk(request: HttpRequest) -> HttpResponse:
     for line in failed:
         messages.error(request, line)
     return redirect("frontend:moderation-queue")
+
+
+COPY_SIMILARITY = 0.9
+
+
+def _copies_of_published(request: HttpRequest, picked: list[Proposal]) -> list[dict]:
+    """The picked pending proposals that are nearly exact copies of a published one."""
+    copies = []
+    for proposal in picked:
+        if proposal.status != Proposal.Status.PENDING:
+            continue
+        originals = [
+            item.proposal
+            for item in near_duplicates(user=request.user, proposal=proposal)
+            if item.similarity >= COPY_SIMILARITY
+            and item.proposal.status == Proposal.Status.PUBLISHED
+        ]
+        if originals:
+            copies.append({"proposal": proposal, "originals": originals})
+    return copies
+
+
+def _confirm_copies(
+    request: HttpRequest, form: BulkDecisionForm, ids: list[int], copies: list[dict]
+) -> HttpResponse:
+    """The queue again, the same proposals ticked, with the copies named and a box to confirm."""
+    reference = Reference.load()
+    _, filters_form = filter_context(request, reference, staff=False)
+    filters_form["queue"] = True
+    select = lambda: moderation_queue(user=request.user).filter(pk__in=ids)  # noqa: E731
+    on_page = set(select().values_list("pk", flat=True)[:PAGE_SIZE])
+    return render_filtered(
+        request,
+        "frontend/moderation/queue.html",
+        filters_form,
+        reference,
+        select,
+        with_groups=True,
+        bulk_form=form,
+        picked=set(ids),
+        picked_elsewhere=[pk for pk in ids if pk not in on_page],
+        copies=copies,
+    )
 
 
 @permission_required(roles.VIEW_HISTORY)

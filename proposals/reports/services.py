@@ -25,13 +25,14 @@ from civic.accounts.models import User
 from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput, NotAllowed
 from proposals.charts import bars
-from proposals.filters import ProposalFilter
-from proposals.labels import REACTION, STATUS, section_label
+from proposals.filters import OVERDUE, UNANSWERED, WHOLE_DOCUMENT, ProposalFilter
+from proposals.labels import ACTION, OUTCOME, REACTION, REASON, STATUS, section_label
 from proposals.models import Proposal, Reaction, Report
 from proposals.reports import writers
 from proposals.reports.copy import write_csv_copy
 from proposals.reports.rows import report_rows
 from proposals.selectors import proposal_counts, proposal_list
+from strategy.models import Section
 from strategy.selectors import district_list, sections_in_order, strategy_get_public, theme_list
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,9 @@ def report_build_file(*, report_id: int, attempt: int) -> Report | None:
                 rows = writers.write_csv(part, chunks, on_chunk)
             else:
                 chunks = report_rows(queryset, language=report.language)
-                rows = writers.write_xlsx(part, chunks, on_chunk, _summary(report, queryset))
+                rows = writers.write_xlsx(
+                    part, chunks, on_chunk, _summary(report, queryset), _readable(report, queryset)
+                )
         return report_finish(report_id=report_id, attempt=attempt, part=part, row_count=rows)
     except Superseded:
         part.unlink(missing_ok=True)
@@ -284,6 +287,123 @@ def report_expire() -> int:
     return expired
 
 
+def filters_readable(filters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A report's filters as (name, value) for people, in the active language: themes,
+    districts, sections, statuses and answers by their names, not their codes."""
+    gettext = translation.gettext
+    names = {
+        "section": gettext("Section"),
+        "theme": gettext("Themes"),
+        "district": gettext("District"),
+        "language": gettext("Language"),
+        "status": gettext("Status"),
+        "created_after": gettext("Submitted from"),
+        "created_before": gettext("Submitted until"),
+        "q": gettext("Words"),
+        "answer": gettext("The city's answer"),
+    }
+    themes = {t.slug: t.name for t in theme_list()}
+    districts = {d.slug: d.name for d in district_list()}
+    answers = {
+        **OUTCOME,
+        UNANSWERED: gettext("Awaiting the city's answer"),
+        OVERDUE: gettext("Overdue"),
+    }
+
+    def value_of(name: str, value: Any) -> str:
+        values = value if isinstance(value, list | tuple) else str(value).split(",")
+        if name == "theme":
+            return ", ".join(str(themes.get(v, v)) for v in values)
+        if name == "district":
+            return str(districts.get(value, value))
+        if name == "status":
+            return str(STATUS.get(value, value))
+        if name == "answer":
+            return str(answers.get(value, value))
+        if name == "language" and value in ("ru", "kk", "en"):
+            return str(translation.get_language_info(value)["name_translated"])
+        if name == "section":
+            if value == WHOLE_DOCUMENT:
+                return gettext("The whole document")
+            section = Section.objects.filter(pk=value).first() if str(value).isdigit() else None
+            return section_label(section) if section else str(value)
+        return ", ".join(str(v) for v in values) if isinstance(value, list) else str(value)
+
+    order = list(names)
+    return [
+        (names.get(name, name), value_of(name, value))
+        for name, value in sorted(
+            filters.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99
+        )
+    ]
+
+
+def _readable(report: Report, queryset: Any) -> dict[str, Any]:
+    """The XLSX sheet for people: the rows of report_rows again, every code as its name in
+    the report's language (made while that language is active)."""
+    gettext = translation.gettext
+    themes = {t.slug: t.name for t in theme_list()}
+    districts = {d.slug: d.name for d in district_list()}
+    languages = {
+        code: translation.get_language_info(code)["name_translated"] for code in ("ru", "kk", "en")
+    }
+    reactions = [str(REACTION[kind]) for kind in Reaction.Kind.values]
+    columns = [
+        (gettext("Code"), 16),
+        (gettext("Submitted"), 17),
+        (gettext("Published"), 17),
+        (gettext("Status"), 18),
+        (gettext("Section"), 30),
+        (gettext("Themes"), 30),
+        (gettext("District"), 18),
+        (gettext("Language"), 12),
+        (gettext("Title"), 40),
+        (gettext("Proposal text"), 60),
+        *((name, 12) for name in reactions),
+        (gettext("Decision"), 18),
+        (gettext("Reason for a rejection"), 24),
+        (gettext("Decision note"), 40),
+        (gettext("Decided at"), 17),
+        (gettext("Duplicate of"), 16),
+    ]
+
+    def label(names: Mapping[Any, Any], code: str) -> str:
+        return str(names.get(code, code)) if code else ""
+
+    def rows() -> Any:
+        for chunk in report_rows(queryset, language=report.language):
+            for row in chunk:
+                section = f"{row[5]}. {row[6]}" if row[5] else gettext("The whole document")
+                yield (
+                    row[0],
+                    row[1],
+                    row[2],
+                    label(STATUS, row[3]),
+                    section,
+                    "; ".join(label(themes, slug) for slug in row[7].split(";") if slug),
+                    label(districts, row[8]),
+                    label(languages, row[9]),
+                    row[10],
+                    row[11],
+                    *row[12:17],
+                    label(ACTION, row[17]),
+                    label(REASON, row[18]),
+                    row[19],
+                    row[20],
+                    row[21],
+                )
+
+    title = gettext("Proposals")[:31]
+    if title.lower() in ("proposals", "summary"):  # English: not the contract's own sheet
+        title = "Proposals (readable)"
+    return {
+        "title": title,
+        "headings": [heading for heading, _ in columns],
+        "widths": [width for _, width in columns],
+        "rows": rows(),
+    }
+
+
 def _summary(report: Report, queryset: Any) -> dict[str, Any]:
     """Counts by status, theme, section, district and day, labelled in the report's language."""
     counts = proposal_counts(queryset=queryset)
@@ -333,7 +453,7 @@ def _summary_context(report: Report, queryset: Any, total: int) -> dict[str, Any
         "strategy": report.strategy,
         "total": total,
         "generated_at": timezone.localtime(),
-        "filters": sorted(report.filters.items()),
+        "filters": filters_readable(report.filters),
         "charts": [
             {
                 "slug": key,

@@ -41,8 +41,15 @@ def write_csv(path: Path, chunks: Chunks, on_chunk: OnChunk) -> int:
     return rows
 
 
-def write_xlsx(path: Path, chunks: Chunks, on_chunk: OnChunk, summary: dict[str, Any]) -> int:
-    """A sheet of proposals and a summary sheet of counts.
+def write_xlsx(
+    path: Path,
+    chunks: Chunks,
+    on_chunk: OnChunk,
+    summary: dict[str, Any],
+    readable: dict[str, Any] | None = None,
+) -> int:
+    """A sheet of proposals and a summary sheet of counts, then (`readable`: its "title",
+    "headings", "widths" and "rows") the proposals again for people, in the report's language.
 
     constant_memory writes each row to disk as it comes (the write-only mode of
     XlsxWriter); strings are never read as formulas or numbers.
@@ -79,9 +86,33 @@ def write_xlsx(path: Path, chunks: Chunks, on_chunk: OnChunk, summary: dict[str,
                         sheet.write_number(number, column, value)
                     else:
                         sheet.write_string(number, column, value)
+        if readable is not None:
+            # A second pass over fresh rows: constant_memory writes one sheet after another.
+            _write_readable(workbook.add_worksheet(readable["title"]), readable, bold, when)
         return number
     finally:
         workbook.close()
+
+
+def _write_readable(sheet: Any, readable: dict[str, Any], bold: Any, when: Any) -> None:
+    headings = readable["headings"]
+    for column, width in enumerate(readable["widths"]):
+        sheet.set_column(column, column, width)
+    sheet.write_row(0, 0, headings, bold)
+    sheet.freeze_panes(1, 0)
+    number = 0
+    for row in readable["rows"]:
+        number += 1
+        for column, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, datetime):
+                sheet.write_datetime(number, column, value, when)
+            elif isinstance(value, int):
+                sheet.write_number(number, column, value)
+            else:
+                sheet.write_string(number, column, value)
+    sheet.autofilter(0, 0, max(number, 1), len(headings) - 1)
 
 
 def _write_summary(sheet: Any, summary: dict[str, Any], bold: Any, day: Any) -> None:

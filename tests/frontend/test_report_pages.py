@@ -110,7 +110,7 @@ def test_ordering_from_the_page_builds_the_report(
     assert response.status_code == 200
     page = response.content.decode()
     assert not REFRESH.search(page)  # nothing to wait for
-    assert "status=published" in page
+    assert "Статус: Опубликовано" in page  # the filters by their names (issue 12)
     link = f'href="/api/v1/reports/{report.pk}/download/"'
     assert link in page
     # The link works for the signed-in analyst (session, no token).

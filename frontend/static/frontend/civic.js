@@ -48,6 +48,33 @@
     });
   });
 
+  // Decision form: show only the fields that go with the chosen decision (and reason).
+  // Each block says when it applies: data-when="decision=reject reason=duplicate".
+  document.querySelectorAll("form").forEach(function (form) {
+    var blocks = form.querySelectorAll("[data-when]");
+    if (!blocks.length) { return; }
+    function value(name) {
+      var field = form.elements[name];
+      if (!field) { return ""; }
+      if (field.type === "radio" || field.type === "checkbox") { return field.checked ? field.value : ""; }
+      if (field.length !== undefined && !field.options) {
+        for (var i = 0; i < field.length; i++) { if (field[i].checked) { return field[i].value; } }
+        return "";
+      }
+      return field.value;
+    }
+    function update() {
+      blocks.forEach(function (block) {
+        block.hidden = !block.getAttribute("data-when").split(" ").every(function (rule) {
+          var parts = rule.split("=");
+          return value(parts[0]) === parts[1];
+        });
+      });
+    }
+    form.addEventListener("change", update);
+    update();
+  });
+
   // Ask before something that cannot be undone.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
