@@ -43,6 +43,7 @@ def tally_charts(
     """Every chart of the tallies page from the snapshot alone."""
     themes = reference.theme_by_slug
     districts = reference.district_by_slug
+    # Largest first: the snapshot lists themes in their fixed order (ties keep it).
     by_theme = bars(
         [
             (
@@ -50,7 +51,7 @@ def tally_charts(
                 themes[row["theme"]].name if row["theme"] in themes else row["theme"],
                 row["count"],
             )
-            for row in tally.get("by_theme", [])
+            for row in sorted(tally.get("by_theme", []), key=lambda row: -row["count"])
         ]
     )
     by_section = bars(
@@ -102,6 +103,11 @@ def tally_charts(
             Chart("reactions", _("Reactions to published proposals"), reactions),
         ],
         "days": days(tally.get("by_day", [])),
+        # The day chart's scale: the top of its columns.
+        "days_max": max(
+            (max(row["received"], row["published"]) for row in tally.get("by_day", [])),
+            default=0,
+        ),
     }
 
 

@@ -40,7 +40,8 @@ ROLE = {
 ORDERING = {
     "-created_at": _("Newest first"),
     "created_at": _("Oldest first"),
-    "-reactions": _("Most reactions first"),
+    # Every kind counts, "outrage" too: it measures attention, not support.
+    "-reactions": _("Most reactions of any kind first"),
 }
 
 STRATEGY_STATUS = {

@@ -11,6 +11,7 @@ from proposals.models import Answer, Proposal, Reaction
 from strategy.models import District, Section, Strategy, Theme
 
 UNANSWERED, OVERDUE = "unanswered", "overdue"
+WHOLE_DOCUMENT = "none"
 
 
 def answered_q() -> Q:
@@ -38,8 +39,12 @@ class ProposalFilter(django_filters.FilterSet):
     strategy = django_filters.ModelChoiceFilter(
         queryset=Strategy.objects.exclude(status=Strategy.Status.DRAFT), to_field_name="slug"
     )
+    # `none`: the proposals about the document as a whole, filed against no section.
     section = django_filters.ModelChoiceFilter(
-        queryset=Section.objects.all(), method="filter_section"
+        queryset=Section.objects.all(),
+        method="filter_section",
+        null_label="The whole document",
+        null_value=WHOLE_DOCUMENT,
     )
     theme = django_filters.ModelMultipleChoiceFilter(
         queryset=Theme.objects.all(), to_field_name="slug", method="filter_theme"
@@ -77,8 +82,10 @@ class ProposalFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_section(
-        self, queryset: QuerySet[Proposal], name: str, section: Section
+        self, queryset: QuerySet[Proposal], name: str, section: Section | str
     ) -> QuerySet[Proposal]:
+        if not isinstance(section, Section):  # WHOLE_DOCUMENT, the filter's null value
+            return queryset.filter(section__isnull=True)
         # A section's proposals include those of its sub-sections: codes nest ("1" ⊃ "1.2").
         return queryset.filter(
             Q(section=section)

@@ -344,7 +344,7 @@ def _top_proposals(strategy: Strategy) -> list[dict[str, Any]]:
     )
     proposals = (
         Proposal.objects.select_related("section")
-        .only("id", "code", "title", "section__code")
+        .only("id", "code", "title", "language", "section__code")
         .in_bulk([row["proposal_id"] for row in ranked])
     )
     return [
@@ -352,6 +352,7 @@ def _top_proposals(strategy: Strategy) -> list[dict[str, Any]]:
             "id": row["proposal_id"],
             "code": proposals[row["proposal_id"]].code,
             "title": proposals[row["proposal_id"]].title,
+            "language": proposals[row["proposal_id"]].language,
             "section_code": getattr(proposals[row["proposal_id"]].section, "code", None),
             "reactions": {kind: row[f"r_{kind}"] for kind in kinds},
             "reactions_total": row["total"],

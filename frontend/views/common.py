@@ -94,13 +94,22 @@ class Card:
 
 
 def cards_for(
-    proposals: list[Proposal], reference: Reference, *, with_groups: bool = False
+    proposals: list[Proposal],
+    reference: Reference,
+    *,
+    with_groups: bool = False,
+    published_groups: bool = False,
 ) -> list[Card]:
     """Two more queries for any number of proposals: their sections and reaction counts
-    (and two for their near-duplicate groups, `with_groups`)."""
+    (and two for their near-duplicate groups, `with_groups`; `published_groups` counts only
+    their published members)."""
     counts = reaction_counts_for(proposals)
     sections = sections_by_id(p.section_id for p in proposals)
-    sizes = group_sizes(proposal_ids=[p.pk for p in proposals]) if with_groups else {}
+    sizes = (
+        group_sizes(proposal_ids=[p.pk for p in proposals], published_only=published_groups)
+        if with_groups
+        else {}
+    )
     return [
         Card(
             proposal=p,
@@ -173,6 +182,7 @@ def render_filtered(
     select: Callable[[], QuerySet[Proposal]],
     more: Callable[[QuerySet[Proposal]], dict[str, Any]] | None = None,
     with_groups: bool = False,
+    published_groups: bool = False,
     **context: Any,
 ) -> HttpResponse:
     """A page of the proposals `select` returns, or a 400 page naming each bad filter.
@@ -195,7 +205,12 @@ def render_filtered(
         {
             "form": form,
             "page": page,
-            "cards": cards_for(list(page.object_list), reference, with_groups=with_groups),
+            "cards": cards_for(
+                list(page.object_list),
+                reference,
+                with_groups=with_groups,
+                published_groups=published_groups,
+            ),
             "query": query_without_page(request),
             **(more(queryset) if more else {}),
             **context,

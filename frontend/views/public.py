@@ -1,5 +1,6 @@
 """Pages anyone may read: home, a strategy, the proposal list, a proposal, the tallies."""
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -76,10 +77,16 @@ def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tree = section_tree(strategy=strategy)
     tally = tally_data(slug=slug) or {}
     _section_counts(tree, {row["section"]: row["count"] for row in tally.get("by_section", [])})
+    # The source text breaks its lines mid-sentence: paragraphs are what blank lines part.
+    intro = [
+        " ".join(line.strip() for line in block.splitlines() if line.strip())
+        for block in re.split(r"\n\s*\n", strategy.description.replace("\r\n", "\n"))
+        if block.strip()
+    ]
     return render(
         request,
         "frontend/strategy/detail.html",
-        {"strategy": strategy, "tree": tree, "tally": tally},
+        {"strategy": strategy, "tree": tree, "tally": tally, "intro": intro},
     )
 
 
@@ -147,6 +154,9 @@ def proposal_list_page(request: HttpRequest) -> HttpResponse:
             )
         },
         show_status=staff,
+        # Campaigns of copies show as such; the public counts only the copies it can see.
+        with_groups=True,
+        published_groups=not staff,
     )
 
 

@@ -152,8 +152,9 @@ def near_duplicates(*, user: User, proposal: Proposal, limit: int = 20) -> list[
     )
 
 
-def group_sizes(*, proposal_ids: list[int]) -> dict[int, int]:
-    """For each of these proposals in a group of two or more, the group's size."""
+def group_sizes(*, proposal_ids: list[int], published_only: bool = False) -> dict[int, int]:
+    """For each of these proposals in a group of two or more, the group's size
+    (`published_only`: counting only the published members, what the public may know of)."""
     rows = list(
         Fingerprint.objects.filter(proposal_id__in=proposal_ids).values_list(
             "proposal_id", "strategy_id", "group"
@@ -166,6 +167,8 @@ def group_sizes(*, proposal_ids: list[int]) -> dict[int, int]:
     condition = Q()
     for strategy_id, groups in by_strategy.items():
         condition |= Q(strategy_id=strategy_id, group__in=groups)
+    if published_only:
+        condition &= Q(proposal__status=Proposal.Status.PUBLISHED)
     sizes = (
         dict(
             Fingerprint.objects.filter(condition)

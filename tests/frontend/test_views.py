@@ -601,7 +601,7 @@ def test_a_resident_sets_and_clears_a_reaction(client, other_resident, published
     url = f"/ru/proposals/{published.pk}/reaction/"
     response = client.post(url, {"kind": "like"})
     assert response.status_code == 302
-    assert response.url == f"/ru/proposals/{published.pk}/"
+    assert response.url == f"/ru/proposals/{published.pk}/#reactions-title"
     assert list(Reaction.objects.values_list("user", "kind")) == [(other_resident.pk, "like")]
     detail = client.get(response.url).content.decode()
     assert re.search(r'value="like"[^>]*aria-pressed="true"', detail)
