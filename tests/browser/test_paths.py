@@ -100,7 +100,7 @@ def test_every_audience_walks_its_main_path(visitor):
     assert moderator.page.is_checked("input[name=themes][value=transport]")
     moderator.page.check("input[name=themes][value=urban_planning]")
     moderator.page.check("input[name=decision][value=approve]")
-    moderator.page.click("#decision-form button[type=submit]")
+    moderator.page.click("#decision-form .actions button[type=submit]")
     moderator.page.wait_for_url("**/ru/moderation/")
     assert proposal.code in moderator.page.locator(".messages").inner_text()
     proposal.refresh_from_db()

@@ -114,29 +114,6 @@ def test_public_cards_say_they_are_one_of_a_campaign(
     assert "nearly identical" not in cards[str(alone.pk)]
 
 
-def test_a_signed_in_header_folds_into_one_menu_for_a_phone(admin_user, resident):
-    page = page_client_for(admin_user).get("/en/proposals/").content.decode()
-    menu = re.search(r'<li class="nav-menu"><details>(.*?)</details></li>', page, re.S)
-    assert menu
-    assert "<summary>Menu</summary>" in menu.group(1)
-    assert 'href="/en/moderation/"' in menu.group(1)
-    assert 'href="/en/me/proposals/"' in menu.group(1)
-    assert "Sign out" in menu.group(1)
-    # The same links stay in the row for a wider screen.
-    assert '<li class="nav-wide"><a href="/en/moderation/">' in page
-
-    page = page_client_for(resident).get("/en/proposals/").content.decode()
-    menu = re.search(r'<li class="nav-menu"><details>(.*?)</details></li>', page, re.S)
-    assert 'href="/en/me/proposals/"' in menu.group(1)
-    assert "/moderation/" not in page
-
-    page = page_client_for(None).get("/en/proposals/").content.decode()
-    assert "nav-menu" not in page
-
-
-# --- The tallies page -------------------------------------------------------------------------
-
-
 @pytest.fixture
 def tallied(strategy, resident, other_resident, moderator):
     themes = {slug: Theme.objects.get(slug=slug) for slug in ("ecology", "transport")}
