@@ -7,7 +7,6 @@ beat sweeps must redo what the lost messages never did, with no human action.
 """
 
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -33,25 +32,7 @@ def _mails(folder: Path) -> list[str]:
 def _start_worker(stack: e2e.Stack) -> None:
     # The production worker command (see deploy/systemd/civic-worker.service), plus a task
     # that only sleeps, so the test can keep both pool processes busy.
-    stack._start(
-        "worker",
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "civic",
-            "worker",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--include",
-            "tests.proposals.slow_tasks",
-        ],
-    )
+    stack.start_worker("--include", "tests.proposals.slow_tasks")
 
 
 def _log(stack: e2e.Stack, name: str) -> str:

@@ -163,7 +163,7 @@ class Stack:
             what="gunicorn",
         )
 
-    def start_worker(self) -> None:
+    def start_worker(self, *extra: str) -> None:
         self._start(
             "worker",
             [
@@ -179,6 +179,7 @@ class Stack:
                 "INFO",
                 "--without-gossip",
                 "--without-mingle",
+                *extra,
             ],
         )
 
