@@ -153,6 +153,9 @@ def test_a_responder_answers_from_the_workspace_and_the_public_reads_it(visitor,
     for language, (outcome, text) in ANSWERS.items():
         # The workspace, from the navigation.
         responder.go(f"/{language}/")
+        menu = page.locator("header nav .menu-toggle")
+        if menu.is_visible():  # folded on a phone
+            menu.click()
         page.locator(f"header nav a[href='/{language}/answers/']").click()
         page.wait_for_url(f"**/{language}/answers/")
         _look(responder, "answers-queue", width, language)

@@ -38,6 +38,16 @@
     element.hidden = false;
   });
 
+  // Signed in, the header's links fold behind one button (shown only on a phone by the
+  // stylesheet), so the page starts on the first screen; without a script they stay open.
+  document.querySelectorAll("header nav .menu-toggle").forEach(function (toggle) {
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") === "true";
+      toggle.setAttribute("aria-expanded", open ? "false" : "true");
+    });
+  });
+
   // "Select all" in the moderation queue.
   document.querySelectorAll("[data-select-all]").forEach(function (box) {
     var name = box.getAttribute("data-select-all");
