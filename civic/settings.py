@@ -229,6 +229,10 @@ CIVIC_TALLY_SWEEP_SECONDS = float(os.environ.get("CIVIC_TALLY_SWEEP_SECONDS", "5
 # not sent it this long after the decision or answer (its own message had its chance).
 CIVIC_EMAIL_SWEEP_SECONDS = float(os.environ.get("CIVIC_EMAIL_SWEEP_SECONDS", "60"))
 CIVIC_EMAIL_SWEEP_AFTER_SECONDS = float(os.environ.get("CIVIC_EMAIL_SWEEP_AFTER_SECONDS", "120"))
+# The theme suggester retrains this often, and after approvals, once this many proposals
+# are newly confirmed since its last model (proposals/suggest/training.py).
+CIVIC_SUGGESTER_RETRAIN_SECONDS = float(os.environ.get("CIVIC_SUGGESTER_RETRAIN_SECONDS", "21600"))
+CIVIC_SUGGESTER_RETRAIN_AFTER = int(os.environ.get("CIVIC_SUGGESTER_RETRAIN_AFTER", "20"))
 CELERY_BEAT_SCHEDULE = {
     "tally-sweep": {
         "task": "proposals.tally_sweep",
@@ -248,8 +252,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "suggester-retrain": {
         "task": "proposals.suggester_retrain",
-        "schedule": 6 * 3600.0,
-        "options": {"expires": 3600},
+        "schedule": CIVIC_SUGGESTER_RETRAIN_SECONDS,
+        "options": {"expires": CIVIC_SUGGESTER_RETRAIN_SECONDS},
     },
     "duplicate-sweep": {
         "task": "proposals.duplicate_sweep",

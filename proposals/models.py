@@ -242,19 +242,25 @@ class Tally(models.Model):
 
 
 class SuggesterModel(models.Model):
-    """A theme suggester learned from moderators' confirmed themes, on top of the vocabulary.
+    """A theme classifier learned from moderators' confirmed themes, blended with the
+    vocabulary (proposals/suggest/training.py).
 
-    `learned` holds, per language, the word keys the training texts taught and the themes
-    each speaks for ({language: {key: {slug: weight}}}). The newest `active` model makes
-    every suggestion, and its `version` is stored with each one.
+    `weights` holds the classifier's arrays (NumPy's compressed format, no pickle);
+    `learned` its themes, the distinct texts it learned per language and the themes'
+    shares. The `active` model makes every suggestion, and its `version` is stored with
+    each one.
     """
 
     version = models.CharField(max_length=40, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     trained_on = models.PositiveIntegerField(help_text="confirmed proposals it learned from")
+    # The newest confirmation it learned from: what came after, it never saw.
+    trained_until = models.DateTimeField(null=True, blank=True)
     learned = models.JSONField(default=dict, blank=True)
-    # Top-1 accuracy on the evaluation texts, per language, of this model and of the
-    # vocabulary alone, measured when it was trained.
+    weights = models.BinaryField(null=True, blank=True, editable=False)
+    # How it was judged: top-1 on held-out confirmed proposals per language beside the
+    # vocabulary, the model in use and the always-the-same-theme baseline, or on the
+    # written evaluation texts where a language had too few; and the data sizes.
     accuracy = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=False)
 

@@ -278,7 +278,7 @@ def proposal_moderate(
     public: bool | None = None,
     note_public: bool = False,
 ) -> Proposal:
-    from proposals.tasks import send_decision_email
+    from proposals.tasks import send_decision_email, suggester_retrain
 
     if not moderator.has_perm(roles.MODERATE):
         raise NotAllowed(gettext_noop("Only moderators decide on proposals."))
@@ -371,6 +371,11 @@ def proposal_moderate(
     # The summary table lists published and publicly rejected proposals.
     summary_mark_dirty(strategy_id=proposal.strategy_id)
     enqueue_on_commit(send_decision_email, event.pk)
+    if to_status == Status.PUBLISHED:
+        # Confirmed themes are what the suggester learns from. The task retrains only once
+        # enough are new: this reaches the embedded default, which runs no periodic tasks,
+        # and in a worker it is a count beside the six-hourly run.
+        enqueue_on_commit(suggester_retrain)
     return proposal
 
 

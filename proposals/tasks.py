@@ -168,7 +168,8 @@ def duplicate_sweep() -> list[int]:
 
 @shared_task(name="proposals.suggester_retrain")
 def suggester_retrain() -> str | None:
-    """Periodic: learn from the themes moderators confirmed since the last model."""
+    """Periodic, and after each approval: learn from the themes moderators confirmed, once
+    enough are new since the last model."""
     from proposals.suggest.training import suggester_retrain as retrain
 
     model = retrain()

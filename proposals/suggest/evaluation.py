@@ -18,11 +18,8 @@ def evaluation_sets(folder: Path = EVAL) -> dict[str, list[dict[str, Any]]]:
 
 
 def best_themes(suggester: Suggester, items: list[dict[str, Any]]) -> list[str | None]:
-    best = []
-    for item in items:
-        themes = suggester.suggest(item["text"]).themes
-        best.append(themes[0].slug if themes else None)
-    return best
+    suggestions = suggester.suggest_many([item["text"] for item in items])
+    return [s.themes[0].slug if s.themes else None for s in suggestions]
 
 
 def top1_accuracy(suggester: Suggester, items: list[dict[str, Any]]) -> float:

@@ -1,71 +1,131 @@
-"""Learning from moderators: the words of confirmed proposals teach the suggester new keys.
+"""Learning from moderators: a classifier trained on the themes they confirmed.
 
-A word key (a Russian or English stem, the first letters of a Kazakh word) that appears in
-at least MIN_TEXTS confirmed proposals and mostly in proposals of one theme (MIN_SHARE)
-speaks for that theme with weight LEARNED_WEIGHT × its share; copies of one campaign count
-once. Keys of the starting vocabulary keep their
-entries; the learned ones fill in what the vocabulary lacks (the words residents actually
-use). A new model is kept only if it is at least as accurate as the vocabulary alone on the
-evaluation texts, which it never sees while training.
+The labels are the themes of published proposals: a moderator approved each with those
+themes (chosen, kept, or left ticked as suggested). Copies of one campaign count once.
+
+A new model is judged on the city's own proposals: the newest HOLDOUT_SHARE of the
+confirmed ones are held out, a candidate is trained on the rest, and on the held-out ones
+it must do at least as well as the vocabulary alone and as the model in use (on those the
+model in use never saw). A language with fewer than MIN_JUDGED held-out proposals cannot
+be judged that way: there, the written evaluation texts are a floor the candidate must
+not fall below (by more than FLOOR_TOLERANCE). The model put in use is then trained on every confirmed proposal. Every
+model is kept with its figures and data size; one is in use at most.
 """
 
+import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from proposals.duplicates.fingerprint import proposal_text, text_hash
 from proposals.models import Proposal, SuggesterModel
-from proposals.suggest.evaluation import evaluation_sets, top1_accuracy
-from proposals.suggest.stemming import english_stem, kazakh_key, russian_stem, words
-from proposals.suggest.suggester import Suggester, Table, vocabulary_tables
-from proposals.suggest.vocabulary import VOCABULARY
+from proposals.suggest.classifier import Classifier, Example, fit
+from proposals.suggest.evaluation import evaluation_sets
+from proposals.suggest.suggester import (
+    FALLBACK_THEME,
+    LIMIT,
+    THEME_COUNT,
+    Suggester,
+    Suggestion,
+    default_suggester,
+    ranked,
+)
 
-MIN_TEXTS = 3
-MIN_SHARE = 0.6
-# A learned key counts for less than a vocabulary word: vocabulary words were chosen for
-# their theme, learned ones were only seen beside it.
-LEARNED_WEIGHT = 0.3
-# A Kazakh word is keyed by its first letters: endings pile up after the stem.
-KAZAKH_KEY_LETTERS = 6
-# Retrain only once this many more proposals have been confirmed since the last model.
-RETRAIN_AFTER = 20
-
-Example = tuple[str, str, list[str]]  # language, text, confirmed theme slugs
-
-
-def _key(language: str, word: str) -> str:
-    if language == "kk":
-        return kazakh_key(word)[:KAZAKH_KEY_LETTERS]
-    if language == "en":
-        return english_stem(word)
-    return russian_stem(word)
+# The newest share of confirmed proposals a candidate is judged on.
+HOLDOUT_SHARE = 0.2
+# Held-out proposals a language needs before they, not the written texts, judge it.
+MIN_JUDGED = 30
+# The written texts are a floor give or take one point: about one text in a hundred
+# whose vocabulary scores tie, which a model that learned little breaks either way.
+FLOOR_TOLERANCE = 0.01
+LOCK = "suggester-retrain"
+# Longer than any training (about a minute at 100,000 proposals); a crashed run's lock ends.
+LOCK_SECONDS = 1800
 
 
-def confirmed_examples() -> Iterator[Example]:
-    """Published proposals with their themes: a moderator approved them with those themes
-    (chosen, kept or left ticked as suggested), so they are the labels to learn from."""
+@dataclass(frozen=True)
+class Confirmed:
+    language: str
+    text: str
+    themes: list[str]
+    confirmed_at: datetime
+
+    @property
+    def example(self) -> Example:
+        return self.language, self.text, self.themes
+
+
+class LearnedSuggester(Suggester):
+    """The vocabulary and a classifier together: each theme's score is the vocabulary's
+    share of the evidence and the classifier's probability, weighed by how much the
+    classifier learned in the text's language."""
+
+    def __init__(self, classifier: Classifier, version: str) -> None:
+        super().__init__(default_suggester().tables, version=version)
+        self.classifier = classifier
+
+    def suggest(self, text: str, *, limit: int = LIMIT) -> Suggestion:
+        return self.suggest_many([text], limit=limit)[0]
+
+    def suggest_many(self, texts: list[str], *, limit: int = LIMIT) -> list[Suggestion]:
+        if not texts:
+            return []
+        classifier = self.classifier
+        probabilities = classifier.probabilities(texts)
+        suggestions = []
+        for text, row in zip(texts, probabilities, strict=True):
+            language, shares, drivers = self.evidence(text)
+            weight = classifier.weight(language)
+            # No vocabulary word: the vocabulary's guess is the fallback at the score of
+            # knowing nothing, which a classifier that learned a little soon outweighs.
+            shares = shares or {FALLBACK_THEME: 1 / THEME_COUNT}
+            scores = {slug: (1 - weight) * share for slug, share in shares.items()}
+            for slug, probability in zip(classifier.themes, row, strict=True):
+                scores[slug] = scores.get(slug, 0.0) + weight * float(probability)
+            themes = ranked(scores, drivers, limit)
+            for position, theme in enumerate(themes):
+                if not theme.words and weight and theme.slug in classifier.themes:
+                    learned = tuple(classifier.words_for(text, theme.slug))
+                    themes[position] = replace(theme, words=learned)
+            suggestions.append(Suggestion(language=language, themes=themes, version=self.version))
+        return suggestions
+
+
+def confirmed_proposals() -> list[Confirmed]:
+    """Published proposals with their themes, oldest confirmation first; the copies of a
+    campaign (one near-duplicate group, or one text) are one proposal."""
     through = Proposal.themes.through
     published = Proposal.objects.filter(status=Proposal.Status.PUBLISHED)
     seen: set[object] = set()
+    confirmed: list[Confirmed] = []
     last = 0
     while True:
         chunk = list(
             published.filter(id__gt=last)
             .order_by("id")
-            .values_list("id", "language", "title", "body", "fingerprint__group")[:2000]
+            .values_list("id", "language", "title", "body", "fingerprint__group", "published_at")[
+                :2000
+            ]
         )
         if not chunk:
-            return
+            break
         last = chunk[-1][0]
         themes: dict[int, list[str]] = defaultdict(list)
-        for proposal_id, slug in through.objects.filter(
-            proposal_id__in=[row[0] for row in chunk]
-        ).values_list("proposal_id", "theme__slug"):
+        for proposal_id, slug in (
+            through.objects.filter(proposal_id__in=[row[0] for row in chunk])
+            .order_by("id")
+            .values_list("proposal_id", "theme__slug")
+        ):
             themes[proposal_id].append(slug)
-        for proposal_id, language, title, body, group in chunk:
+        for proposal_id, language, title, body, group, published_at in chunk:
             if not themes[proposal_id]:
                 continue
             # A campaign teaches once: its hundred copies would make its incidental words
@@ -75,73 +135,123 @@ def confirmed_examples() -> Iterator[Example]:
             if copy_of in seen:
                 continue
             seen.add(copy_of)
-            yield language, text, themes[proposal_id]
+            confirmed.append(Confirmed(language, text, themes[proposal_id], published_at))
+    confirmed.sort(key=lambda item: item.confirmed_at)
+    return confirmed
 
 
-def learn(examples: Iterable[Example]) -> dict[str, Table]:
-    """{language: {key: {slug: weight}}} of the keys the examples teach."""
-    texts_with: dict[str, Counter[str]] = defaultdict(Counter)
-    theme_texts: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
-    for language, text, slugs in examples:
-        keys = {_key(language, word) for word in words(text)}
-        for key in keys:
-            texts_with[language][key] += 1
-            for slug in slugs:
-                theme_texts[language][key][slug] += 1
-    learned: dict[str, Table] = {}
-    for language, counts in texts_with.items():
-        table: Table = {}
-        for key, total in counts.items():
-            if total < MIN_TEXTS:
-                continue
-            shares = {
-                slug: round(LEARNED_WEIGHT * count / total, 3)
-                for slug, count in theme_texts[language][key].items()
-                if count / total >= MIN_SHARE
+def confirmed_examples() -> list[Example]:
+    return [item.example for item in confirmed_proposals()]
+
+
+def _hits(suggester: Suggester, items: Sequence[Confirmed | dict[str, Any]]) -> list[bool]:
+    texts = [item.text if isinstance(item, Confirmed) else item["text"] for item in items]
+    labels = [item.themes if isinstance(item, Confirmed) else item["themes"] for item in items]
+    return [
+        bool(suggestion.themes) and suggestion.themes[0].slug in themes
+        for suggestion, themes in zip(suggester.suggest_many(texts), labels, strict=True)
+    ]
+
+
+def _share(hits: list[bool]) -> float:
+    return round(sum(hits) / len(hits), 4) if hits else 0.0
+
+
+def _by_language(items: Sequence[Confirmed]) -> dict[str, list[Confirmed]]:
+    grouped: dict[str, list[Confirmed]] = defaultdict(list)
+    for item in items:
+        grouped[item.language].append(item)
+    return dict(grouped)
+
+
+def judge(
+    candidate: Suggester,
+    in_use: Suggester | None,
+    in_use_until: datetime | None,
+    held_out: Sequence[Confirmed],
+    baseline_theme: str,
+) -> tuple[bool, dict[str, Any]]:
+    """Whether the candidate may be put in use, and the figures that decided it."""
+    vocabulary = default_suggester()
+    written = evaluation_sets()
+    figures: dict[str, Any] = {"held_out": {}, "written": {}}
+    better = True
+    for language in sorted(set(written) | {item.language for item in held_out}):
+        items = _by_language(held_out).get(language, [])
+        if len(items) >= MIN_JUDGED:
+            row = {
+                "texts": len(items),
+                "model": _share(_hits(candidate, items)),
+                "vocabulary": _share(_hits(vocabulary, items)),
+                "baseline": _share([baseline_theme in item.themes for item in items]),
             }
-            if shares:
-                table[key] = shares
-        learned[language] = table
-    return learned
+            better &= row["model"] >= row["vocabulary"]
+            # The model in use is compared only on what it never learned from.
+            unseen = [i for i in items if in_use_until is None or i.confirmed_at > in_use_until]
+            if in_use is not None and len(unseen) >= MIN_JUDGED:
+                row["unseen_by_model_in_use"] = len(unseen)
+                row["model_on_unseen"] = _share(_hits(candidate, unseen))
+                row["in_use_on_unseen"] = _share(_hits(in_use, unseen))
+                better &= row["model_on_unseen"] >= row["in_use_on_unseen"]
+            figures["held_out"][language] = row
+        elif language in written:
+            # Too few of the city's own proposals to judge: the written texts are a floor.
+            row = {
+                "texts": len(written[language]),
+                "model": _share(_hits(candidate, written[language])),
+                "vocabulary": _share(_hits(vocabulary, written[language])),
+            }
+            better &= row["model"] >= row["vocabulary"] - FLOOR_TOLERANCE
+            figures["written"][language] = row
+    return better, figures
 
 
-def suggester_with(learned: dict[str, Table], version: str) -> Suggester:
-    tables = vocabulary_tables(VOCABULARY)
-    for language, table in learned.items():
-        base = tables.setdefault(language, {})
-        for key, shares in table.items():
-            base.setdefault(key, shares)
-    return Suggester(tables, version=version)
-
-
-def _accuracy(suggester: Suggester) -> dict[str, float]:
-    return {
-        language: round(top1_accuracy(suggester, items), 4)
-        for language, items in evaluation_sets().items()
-    }
+def _version(now: datetime) -> str:
+    return f"learned-{SuggesterModel.objects.count() + 1}-{now:%Y%m%d-%H%M%S}"
 
 
 def suggester_retrain(*, force: bool = False) -> SuggesterModel | None:
-    """Train a new model from the confirmed proposals and put it in use if it is at least as
-    accurate on the evaluation texts as the vocabulary alone and as the model in use. None
-    when too little is new since the last model (in use or not)."""
+    """Train a new model from the confirmed proposals and put it in use if it is judged at
+    least as good (see the module's docstring). None when too little is new since the last
+    model (in use or not), or when the confirmed proposals name fewer than two themes."""
     newest = SuggesterModel.objects.order_by("-created_at", "-id").first()
-    confirmed = Proposal.objects.filter(status=Proposal.Status.PUBLISHED).count()
-    if not force and confirmed < (newest.trained_on if newest else 0) + RETRAIN_AFTER:
+    confirmed_count = Proposal.objects.filter(status=Proposal.Status.PUBLISHED).count()
+    # Only once enough more proposals are confirmed than the last model (in use or not) saw.
+    due = (newest.trained_on if newest else 0) + settings.CIVIC_SUGGESTER_RETRAIN_AFTER
+    if not force and confirmed_count < due:
         return None
-    examples = list(confirmed_examples())
+    # One training at a time: approvals and the periodic run may all find it due at once.
+    if not cache.add(LOCK, True, timeout=LOCK_SECONDS):
+        return None
+    try:
+        return _retrain(confirmed_count)
+    finally:
+        cache.delete(LOCK)
+
+
+def _retrain(confirmed_count: int) -> SuggesterModel | None:
+    confirmed = confirmed_proposals()
+    held = math.ceil(len(confirmed) * HOLDOUT_SHARE) if len(confirmed) > 1 else 0
+    training, held_out = confirmed[: len(confirmed) - held], confirmed[len(confirmed) - held :]
+    final = fit([item.example for item in confirmed])
+    if final is None:
+        return None
     now = timezone.now()
-    version = f"learned-{SuggesterModel.objects.count() + 1}-{now:%Y%m%d-%H%M%S}"
-    learned = learn(examples)
-    accuracy = {
-        "model": _accuracy(suggester_with(learned, version)),
-        "vocabulary": _accuracy(Suggester.from_vocabulary()),
-    }
+    version = _version(now)
+    # Judged as trained without the held-out proposals; put in use as trained on them all.
+    judged = fit([item.example for item in training])
+    candidate = LearnedSuggester(judged or final, version)
     active = SuggesterModel.objects.filter(active=True).first()
-    to_beat = sum(accuracy["vocabulary"].values())
-    if active is not None:
-        to_beat = max(to_beat, sum(active.accuracy.get("model", {}).values()))
-    better = sum(accuracy["model"].values()) >= to_beat
+    in_use = _loaded(active.version) if active is not None else None
+    primary = Counter(item.themes[0] for item in training or confirmed)
+    better, figures = judge(
+        candidate,
+        in_use,
+        active.trained_until if active is not None else None,
+        held_out,
+        primary.most_common(1)[0][0] if primary else FALLBACK_THEME,
+    )
+    figures["texts"] = {"training": len(training), "held_out": len(held_out)}
     try:
         with transaction.atomic():
             if better:
@@ -150,9 +260,15 @@ def suggester_retrain(*, force: bool = False) -> SuggesterModel | None:
                 version=version,
                 created_at=now,
                 # What the next run compares with: every published proposal, copies included.
-                trained_on=confirmed,
-                learned=learned,
-                accuracy=accuracy,
+                trained_on=confirmed_count,
+                trained_until=confirmed[-1].confirmed_at,
+                learned={
+                    "themes": final.themes,
+                    "languages": final.learned,
+                    "prior": final.prior,
+                },
+                weights=final.to_bytes(),
+                accuracy=figures,
                 active=better,
             )
     except IntegrityError:
@@ -163,14 +279,20 @@ def suggester_retrain(*, force: bool = False) -> SuggesterModel | None:
 @lru_cache(maxsize=2)
 def _loaded(version: str) -> Suggester:
     model = SuggesterModel.objects.get(version=version)
-    return suggester_with(model.learned, version)
+    if model.weights is None:  # a model of the word-key method before the classifier
+        return default_suggester()
+    classifier = Classifier.from_bytes(
+        bytes(model.weights),
+        themes=model.learned["themes"],
+        learned=model.learned["languages"],
+        prior=model.learned["prior"],
+    )
+    return LearnedSuggester(classifier, version)
 
 
 def current_suggester() -> Suggester:
-    """The active learned model, or the vocabulary alone before any (or without a database:
+    """The model in use, or the vocabulary alone before any (or without a database:
     `suggest_themes` must work on a bare checkout)."""
-    from proposals.suggest.suggester import default_suggester
-
     try:
         # A savepoint: a failed query inside a caller's transaction must not spoil it.
         with transaction.atomic():

@@ -484,3 +484,51 @@ def test_the_worker_groups_a_campaign_and_suggests_its_themes(stack, people):
     assert detail["language"] == "kk"
     assert detail["suggested_themes"][0]["version"]
     assert "author@example.org" not in json.dumps([groups, near, detail])
+
+
+def test_the_worker_retrains_the_suggester_on_schedule_and_after_approvals(stack, people):
+    """Beat's periodic run reaches the worker process, which trains on the confirmed
+    proposals; then approvals through the API bring the next model without waiting for
+    the schedule."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from proposals.models import SuggesterModel
+    from strategy.models import Theme
+    from tests.factories import ProposalFactory
+
+    strategy = StrategyFactory(slug="e2e-suggester")
+    safety, ecology = Theme.objects.get(slug="safety"), Theme.objects.get(slug="ecology")
+    start = timezone.now() - timedelta(days=1)
+    for n in range(10):
+        ProposalFactory(
+            strategy=strategy,
+            title=f"Заявка номер {n}",
+            body=(
+                f"Тарантас номер {n} стоит во дворе весь день, просим убрать."
+                if n % 2
+                else f"Котельная номер {n} дымит углём, дышать зимой нечем."
+            ),
+            published_at=start + timedelta(minutes=n),
+            themes=[safety if n % 2 else ecology],
+        )
+    stack.env["CIVIC_SUGGESTER_RETRAIN_SECONDS"] = "2"
+    stack.env["CIVIC_SUGGESTER_RETRAIN_AFTER"] = "5"
+    stack.start_redis()
+    stack.start_web()
+    stack.start_worker()
+    stack.start_beat()
+    first = _wait(lambda: SuggesterModel.objects.first(), timeout=60, what="beat's retrain")
+    assert first.trained_on == 10 and first.weights
+
+    stack.stop("beat")  # from here only the approvals can train
+    ids = [_submit(stack, people["resident"], strategy.slug, n) for n in range(5)]
+    for proposal_id in ids:
+        _decide(stack, people["moderator"], proposal_id)
+    second = _wait(
+        lambda: SuggesterModel.objects.filter(trained_on=15).first(),
+        timeout=60,
+        what="the retrain after the fifth approval",
+    )
+    assert second.version != first.version

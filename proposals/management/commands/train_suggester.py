@@ -7,9 +7,11 @@ from proposals.suggest.training import suggester_retrain
 
 class Command(BaseCommand):
     help = (
-        "Train a theme suggester from the themes moderators confirmed (published proposals), "
-        "and make it the active model if it is at least as accurate as the vocabulary alone "
-        "on the evaluation texts. The periodic task does the same every six hours."
+        "Train a theme classifier on the themes moderators confirmed (published proposals) "
+        "and put it in use if, on the newest confirmed proposals held out from its training, "
+        "it does at least as well as the vocabulary alone and the model in use (the written "
+        "evaluation texts are the floor for a language with too few). The periodic task does "
+        "the same every six hours."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -20,15 +22,30 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         model = suggester_retrain(force=options["force"])
         if model is None:
-            self.stdout.write("Too few newly confirmed proposals to train on; nothing done.")
-            return
-        learned = sum(len(table) for table in model.learned.values())
-        self.stdout.write(
-            f"{model.version}: {model.trained_on} published proposals, {learned} learned keys, "
-            f"{'active' if model.active else 'kept inactive: less accurate than the vocabulary'}"
-        )
-        for language in sorted(model.accuracy["model"]):
             self.stdout.write(
-                f"  {language}: top-1 {model.accuracy['model'][language]:.1%} "
-                f"(vocabulary alone {model.accuracy['vocabulary'][language]:.1%})"
+                "Too few newly confirmed proposals (or themes) to train on; nothing done."
+            )
+            return
+        texts = model.accuracy["texts"]
+        self.stdout.write(
+            f"{model.version}: {model.trained_on} published proposals, "
+            f"{texts['training'] + texts['held_out']} distinct texts "
+            f"({texts['held_out']} newest held out to judge it), "
+            f"{'active' if model.active else 'kept inactive: not as good as what it would replace'}"
+        )
+        for language, row in sorted(model.accuracy["held_out"].items()):
+            line = (
+                f"  {language}: top-1 {row['model']:.1%} on {row['texts']} held-out proposals "
+                f"(vocabulary alone {row['vocabulary']:.1%}, always one theme {row['baseline']:.1%}"
+            )
+            if "in_use_on_unseen" in row:
+                line += (
+                    f"; on the {row['unseen_by_model_in_use']} the model in use never saw: "
+                    f"{row['model_on_unseen']:.1%} against its {row['in_use_on_unseen']:.1%}"
+                )
+            self.stdout.write(line + ")")
+        for language, row in sorted(model.accuracy["written"].items()):
+            self.stdout.write(
+                f"  {language}: too few held-out proposals to judge; on the written evaluation "
+                f"texts top-1 {row['model']:.1%} (vocabulary alone {row['vocabulary']:.1%})"
             )
