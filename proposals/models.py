@@ -185,7 +185,7 @@ class ProposalEvent(models.Model):
 class Reaction(models.Model):
     class Kind(models.TextChoices):
         LIKE = "like", "Нравится"
-        INDIFFERENT = "indifferent", "Мне все равно"
+        INDIFFERENT = "indifferent", "Мне всё равно"
         FUNNY = "funny", "Забавно"
         SYMPATHY = "sympathy", "Сочувствую"
         OUTRAGE = "outrage", "Возмутительно"
