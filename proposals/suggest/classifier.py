@@ -9,9 +9,10 @@ sum to one over the themes, so they blend with the vocabulary's shares of the ev
 A proposal with several themes is one training row per theme.
 
 How much the model counts depends on how much it learned in the text's language: with
-n confirmed proposals in that language, it weighs n / (n + BLEND_HALF) against the
+n confirmed proposals in that language, it weighs n / (n + blend_half) against the
 vocabulary's 1 - that. On day one it is nothing and the vocabulary answers alone; a
-language nobody has written in yet stays with the vocabulary while another learns.
+language nobody has written in yet stays with the vocabulary while another learns. The
+training chooses blend_half on the city's own proposals (training.py).
 """
 
 import io
@@ -38,7 +39,8 @@ from proposals.suggest.stemming import (
 # Hashed features (word stems, stem pairs and character n-grams share the space, told
 # apart by a prefix): collisions are rare at this size and a model stays a few megabytes.
 FEATURES = 2**19
-# The model's weight in the blend is n / (n + BLEND_HALF) for n texts learned in a language.
+# The model's weight in the blend is n / (n + blend_half) for n texts learned in a
+# language; this until the city's proposals are enough to choose.
 BLEND_HALF = 150
 # Inverse regularisation strength of the logistic regression.
 C = 10.0
@@ -114,8 +116,7 @@ class Classifier:
     intercept: np.ndarray  # (themes,) float32
     # Distinct confirmed texts learned per language: the weight of the model in the blend.
     learned: dict[str, int] = field(default_factory=dict)
-    # The confirmed themes' shares, for a text neither the model nor the vocabulary knows.
-    prior: dict[str, float] = field(default_factory=dict)
+    blend_half: float = BLEND_HALF
 
     def __post_init__(self) -> None:
         # Features by themes, contiguous: a text's row times this is a few thousand
@@ -124,7 +125,7 @@ class Classifier:
 
     def weight(self, language: str) -> float:
         learned = self.learned.get(language, 0)
-        return learned / (learned + BLEND_HALF)
+        return learned / (learned + self.blend_half)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """(texts, themes): each row sums to one."""
@@ -175,7 +176,7 @@ class Classifier:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, themes: list[str], learned: dict[str, int], prior: dict[str, float]
+        cls, data: bytes, *, themes: list[str], learned: dict[str, int], blend_half: float
     ) -> "Classifier":
         arrays = np.load(io.BytesIO(data), allow_pickle=False)
         used = arrays["used"]
@@ -183,7 +184,7 @@ class Classifier:
         idf[used] = arrays["idf"]
         coef = np.zeros((len(themes), FEATURES), dtype=np.float32)
         coef[:, used] = arrays["coef"]
-        return cls(themes, idf, coef, arrays["intercept"], learned=learned, prior=prior)
+        return cls(themes, idf, coef, arrays["intercept"], learned=learned, blend_half=blend_half)
 
 
 def fit(examples: Sequence[Example]) -> Classifier | None:
@@ -222,12 +223,10 @@ def fit(examples: Sequence[Example]) -> Classifier | None:
         coef[1, used], intercept[1] = model.coef_[0], model.intercept_[0]
     else:
         coef[:, used], intercept[:] = model.coef_, model.intercept_
-    label_counts = Counter(slug for _, slug in rows)
     return Classifier(
         themes=themes,
         idf=idf,
         coef=coef,
         intercept=intercept,
         learned=dict(Counter(language for language, _, _ in examples)),
-        prior={slug: round(count / len(rows), 4) for slug, count in label_counts.most_common()},
     )

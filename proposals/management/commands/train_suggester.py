@@ -33,6 +33,12 @@ class Command(BaseCommand):
             f"({texts['held_out']} newest held out to judge it), "
             f"{'active' if model.active else 'kept inactive: not as good as what it would replace'}"
         )
+        whole = model.accuracy.get("held_out_whole")
+        if whole:
+            self.stdout.write(
+                f"  all held out: top-1 {whole['model']:.1%} (vocabulary alone "
+                f"{whole['vocabulary']:.1%}); blend half {model.accuracy['blend_half']}"
+            )
         for language, row in sorted(model.accuracy["held_out"].items()):
             line = (
                 f"  {language}: top-1 {row['model']:.1%} on {row['texts']} held-out proposals "
