@@ -307,7 +307,7 @@ def main() -> None:
 def _big_campaign(strategy: Strategy, author: User, copies: int) -> None:
     """One campaign of `copies` copies added at once: the lookups a resident and a moderator
     make against it, and the refresh after one more copy, must not grow with its size."""
-    from proposals.duplicates.selectors import similar_published
+    from proposals.duplicates.selectors import near_duplicates_of_text
 
     rng = random.Random(13)
     language, text = _original(rng, _sentences())
@@ -335,7 +335,7 @@ def _big_campaign(strategy: Strategy, author: User, copies: int) -> None:
     timings = []
     for _ in range(20):
         started = time.perf_counter()
-        found = similar_published(strategy=strategy, title=title, body=body)
+        found = near_duplicates_of_text(strategy=strategy, title=title, body=body)
         timings.append(time.perf_counter() - started)
     print(
         f"  'already proposed?' against it: median {sorted(timings)[10] * 1000:.1f} ms "

@@ -69,7 +69,7 @@ COPY (
 
 def child_build(report_id: int) -> None:
     """Run in the child: build one report exactly as the Celery task does."""
-    from proposals.tasks import report_build
+    from proposals.reports.tasks import report_build
 
     started = time.perf_counter()
     report_build.run(report_id)

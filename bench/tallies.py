@@ -30,7 +30,7 @@ from django.db import connection  # noqa: E402
 
 from data import drop, generated_strategy  # noqa: E402
 from proposals.models import Answer, Proposal, Reaction  # noqa: E402
-from proposals.tallies import tally_rebuild  # noqa: E402
+from proposals.tallies.services import tally_rebuild  # noqa: E402
 
 SLUG = "bench-tallies"
 

@@ -1,6 +1,6 @@
 """The OpenAPI schema's account of errors.
 
-API.md's error contract holds for every endpoint: 400 for invalid input, 401 without
+docs/api.md's error contract holds for every endpoint: 400 for invalid input, 401 without
 an account or with a token that is wrong or expired, 403 for an account that may not,
 404 for what is unknown or not visible, 409 for a change the object's state does not
 allow, 413 for a body over the limit (414 for an address the server will not read),
@@ -63,7 +63,7 @@ def _errors_of(method: str, operation: dict[str, Any]) -> list[str]:
 
 
 def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
-    """drf-spectacular postprocessing hook: the errors of API.md on every operation."""
+    """drf-spectacular postprocessing hook: the errors of docs/api.md on every operation."""
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR] = _ERROR_SCHEMA
     body = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR}"}}}
     for methods in result.get("paths", {}).values():

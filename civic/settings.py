@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    # Object permissions (django-rules); each app's rules.py is loaded at start-up.
+    "rules.apps.AutodiscoverRulesConfig",
     "civic.accounts",
     "strategy",
     "proposals",
@@ -126,6 +128,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Every access rule is a django-rules predicate (civic/accounts/rules.py, proposals/rules.py),
+# asked before the group permissions that say who holds which role (civic/accounts/roles.py).
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -442,7 +450,7 @@ MEDIA_URL = "media/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header is what turns "not signed in" into a 401.
-        "civic.authentication.TokenAuthentication",
+        "civic.accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -480,7 +488,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The tally endpoint is served by a plain view; its DRF twin describes it.
     "PREPROCESSING_HOOKS": ["proposals.apis.document_tally_endpoint"],
-    # API.md's errors on every operation; the fields only some readers get, optional.
+    # docs/api.md's errors on every operation; the fields only some readers get, optional.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "proposals.apis.document_fields_for_some_readers",

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from civic.accounts import roles
+from civic.accounts.rules import allows
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -13,11 +13,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav": {
             "signed_in": True,
-            "moderate": user.has_perm(roles.MODERATE),
-            "analyse": user.has_perm(roles.VIEW_ALL),
-            "history": user.has_perm(roles.VIEW_HISTORY),
-            "reports": user.has_perm(roles.ORDER_REPORT),
-            "answer": user.has_perm(roles.ANSWER),
+            "moderate": allows(user, "proposals.moderate"),
+            "analyse": allows(user, "proposals.view_every_proposal"),
+            "history": allows(user, "proposals.view_history"),
+            "reports": allows(user, "proposals.order_reports"),
+            "answer": allows(user, "proposals.answer"),
             "admin": user.is_staff or user.has_perm("strategy.change_strategy"),
         }
     }

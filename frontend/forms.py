@@ -21,6 +21,7 @@ from proposals.models import (
     Reaction,
 )
 from strategy.models import District, Theme
+from strategy.selectors import section_rows
 
 NBSP = "\u00a0"
 
@@ -35,17 +36,11 @@ def theme_choices(themes: list[Theme]) -> list[tuple[str, str]]:
 
 def section_choices(tree: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """The tree flattened in document order, each title after its code."""
-    choices: list[tuple[str, str]] = [("", _("The whole document"))]
-
-    def walk(nodes: list[dict[str, Any]], depth: int) -> None:
-        for node in nodes:
-            # Non-breaking spaces indent sub-sections inside a <select>, which has no markup.
-            indent = NBSP * 3 * depth
-            choices.append((str(node["id"]), f"{indent}{node['code']}. {node['title']}"))
-            walk(node["children"], depth + 1)
-
-    walk(tree, 0)
-    return choices
+    # Non-breaking spaces indent sub-sections inside a <select>, which has no markup.
+    return [("", _("The whole document"))] + [
+        (str(row["id"]), f"{NBSP * 3 * row['depth']}{row['code']}. {row['title']}")
+        for row in section_rows(tree)
+    ]
 
 
 class SignupForm(HumanCheckForm):

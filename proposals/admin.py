@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from civic.errors import DomainError
 from proposals import services
 from proposals.models import Proposal, ProposalEvent, Tally
-from proposals.tallies import tally_rebuild
+from proposals.tallies.services import tally_rebuild
 
 
 class ProposalEventInline(admin.TabularInline):

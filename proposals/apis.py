@@ -16,15 +16,19 @@ from civic.accounts.permissions import (
     CanViewAll,
     CanViewHistory,
     IsVerifiedResident,
+    requires,
 )
+from civic.accounts.rules import allows
 from civic.clients import ScopedRateThrottle
 from civic.errors import InvalidInput, NotAllowed
 from civic.pagination import PageNumberPagination
 from proposals import selectors, serializers, services
 from proposals.answers.services import answer_save
 from proposals.duplicates import selectors as duplicates
+from proposals.filters import ORDERINGS
 from proposals.models import Answer, Proposal, Report
-from proposals.reports.services import report_list_of, report_order, report_visible_to
+from proposals.reports.services import report_list_of, report_order
+from proposals.tallies.selectors import tally_json
 from strategy.models import Strategy
 
 _FILTER_PARAMETERS = [
@@ -37,7 +41,7 @@ _FILTER_PARAMETERS = [
     OpenApiParameter("created_after", OpenApiTypes.DATE),
     OpenApiParameter("created_before", OpenApiTypes.DATE),
     OpenApiParameter("q", str, description="Words to find in title and body"),
-    OpenApiParameter("ordering", str, enum=["created_at", "-created_at", "-reactions"]),
+    OpenApiParameter("ordering", str, enum=list(ORDERINGS)),
     OpenApiParameter(
         "answer",
         str,
@@ -120,7 +124,7 @@ class ProposalDetailApi(APIView):
     )
     def patch(self, request: Request, proposal_id: int) -> Response:
         proposal = _get_visible(request, proposal_id, for_write=True)
-        if proposal.author_id != request.user.pk:
+        if not allows(request.user, "proposals.edit_proposal", proposal):
             raise NotAllowed("Only the author may edit a proposal.")
         data = serializers.ProposalEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -199,12 +203,12 @@ class ProposalHistoryApi(APIView):
 class ProposalNearDuplicatesApi(APIView):
     """Staff: the proposals of the same strategy nearly the same as this one."""
 
-    permission_classes = [CanViewAll]
+    permission_classes = [requires("proposals.view_near_duplicates")]
 
     @extend_schema(responses={200: serializers.SimilarProposalSerializer(many=True)})
     def get(self, request: Request, proposal_id: int) -> Response:
         proposal = _get_visible(request, proposal_id, for_write=True)
-        found = duplicates.near_duplicates(user=request.user, proposal=proposal)
+        found = duplicates.near_duplicates_of_proposal(user=request.user, proposal=proposal)
         return Response(serializers.SimilarProposalSerializer(found, many=True).data)
 
 
@@ -223,7 +227,7 @@ class SimilarProposalsApi(APIView):
     def post(self, request: Request) -> Response:
         data = serializers.SimilarRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        found = duplicates.similar_published(**data.validated_data)
+        found = duplicates.near_duplicates_of_text(**data.validated_data)
         return Response(serializers.SimilarProposalSerializer(found, many=True).data)
 
 
@@ -315,7 +319,7 @@ class TallyApi(APIView):
 
 
 def tally_view(request: HttpRequest, slug: str) -> HttpResponse:
-    body = selectors.tally_json(slug=slug)
+    body = tally_json(slug=slug)
     if body is None:
         return JsonResponse({"detail": "Not found."}, status=404)
     return HttpResponse(body, content_type="application/json")
@@ -387,8 +391,8 @@ class ReportListApi(APIView):
 
 
 def _report_or_404(request: Request, report_id: int) -> Report:
-    report = report_visible_to(request.user).select_related("strategy").filter(pk=report_id).first()
-    if report is None:
+    report = Report.objects.select_related("strategy").filter(pk=report_id).first()
+    if report is None or not allows(request.user, "proposals.read_report", report):
         # Someone else's report is not found rather than forbidden: ids say nothing.
         raise Http404
     return report

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -7,18 +8,17 @@ class ProposalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-
-        # Celery's autodiscovery imports only `proposals.tasks`: the answers package's
-        # tasks must be imported here for workers to know their names.
-        import proposals.answers.tasks  # noqa: F401
-
-        # Likewise the summary table's build and sweep tasks; its services also send
-        # the build by name, which needs it registered.
-        import proposals.summary.tasks  # noqa: F401
+        # Imported here, not at the top: these modules load models, which exist only once
+        # the app registry is ready. The tasks register every task name, which services
+        # enqueue by name, in the web process as in the worker.
+        import proposals.tasks  # noqa: F401
         from civic.accounts import personal_data
         from proposals.duplicates.fingerprint import params
         from proposals.privacy import proposals_erase, proposals_export
+        from proposals.tallies.services import tally_mark_dirty_on_change
+        from strategy.signals import strategy_counts_changed
+
+        strategy_counts_changed.connect(tally_mark_dirty_on_change, dispatch_uid="tallies")
 
         # Accounts cannot import this app: "download my data" and "delete my account"
         # reach proposals, reactions and their history through this hook.

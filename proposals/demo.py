@@ -30,11 +30,10 @@ from civic.accounts.tokens import email_token_make
 from proposals import demo_data, services
 from proposals.answers.services import answer_save
 from proposals.models import Answer, Proposal, ProposalEvent, Reaction
-from proposals.tallies import tally_rebuild
+from proposals.tallies.services import tally_rebuild
 from proposals.versions.services import demo_revise
-from strategy.importers import import_strategy_files
 from strategy.models import District, Section, Strategy, Theme
-from strategy.services import strategy_schedule, strategy_set_answer_rules
+from strategy.services import strategy_import_files, strategy_schedule, strategy_set_answer_rules
 
 DEMO_PASSWORD = "almaty-2050-demo"  # noqa: S105 - printed for visitors on purpose
 DEMO_DIR = Path(settings.BASE_DIR) / "strategy" / "demo"
@@ -124,7 +123,7 @@ def demo_load(*, today: date | None = None, seed: int = 2050) -> DemoSummary:
                 # Once revised, the demo keeps its revision: importing the first text
                 # again would make it a third version.
                 files = sorted(DEMO_DIR.glob(f"{DEMO_SLUG}.*.md"))
-                strategy = import_strategy_files(files).strategy
+                strategy = strategy_import_files(files).strategy
             strategy = strategy_schedule(
                 strategy=strategy,
                 status=Strategy.Status.OPEN,

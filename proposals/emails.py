@@ -7,13 +7,14 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from civic.languages import supported_language
 from proposals.labels import REASON
 from proposals.models import ProposalEvent
 
 
 def decision_email(event: ProposalEvent, language: str) -> tuple[str, str]:
     """(subject, body) for the author of the event's proposal."""
-    language = language if language in ("ru", "kk", "en") else "ru"
+    language = supported_language(language)
     proposal = event.proposal
     with translation.override(language):
         context = {

@@ -11,6 +11,9 @@ from proposals.models import Answer, Proposal, Reaction
 from strategy.models import District, Section, Strategy, Theme
 
 UNANSWERED, OVERDUE = "unanswered", "overdue"
+# The orders of the contract, newest first by default; the API, the pages and the schema
+# all take them from here.
+ORDERINGS = ("-created_at", "created_at", "-reactions")
 WHOLE_DOCUMENT = "none"
 
 
@@ -68,12 +71,7 @@ class ProposalFilter(django_filters.FilterSet):
         method="filter_answer",
     )
     ordering = django_filters.ChoiceFilter(
-        # Only these three orders are part of the contract.
-        choices=[
-            ("created_at", "created_at"),
-            ("-created_at", "-created_at"),
-            ("-reactions", "-reactions"),
-        ],
+        choices=[(ordering, ordering) for ordering in ORDERINGS],
         method="filter_ordering",
     )
 

@@ -47,7 +47,7 @@ REASON = {
     ProposalEvent.Reason.OTHER: _("Other"),
 }
 
-# The five reactions keep the names residents know them by (PRODUCT.md).
+# The five reactions keep the names residents know them by (docs/glossary.md).
 REACTION = {
     Reaction.Kind.LIKE: pgettext_lazy("reaction", "Like"),
     Reaction.Kind.INDIFFERENT: pgettext_lazy("reaction", "I don't care"),

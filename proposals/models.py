@@ -5,6 +5,8 @@ from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
+from civic.languages import LANGUAGE_CODES
+
 TITLE_MIN, TITLE_MAX = 5, 200
 BODY_MIN, BODY_MAX = 20, 10_000
 
@@ -105,7 +107,7 @@ class Proposal(models.Model):
                 name="proposal_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(language__in=["ru", "kk", "en"]), name="proposal_language_valid"
+                condition=Q(language__in=LANGUAGE_CODES), name="proposal_language_valid"
             ),
             models.CheckConstraint(
                 condition=Q(

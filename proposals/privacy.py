@@ -7,7 +7,7 @@ from django.db import transaction
 
 from civic.accounts.models import User
 from proposals.models import AnswerNotice, Proposal, ProposalEvent, Reaction
-from proposals.tallies import tally_mark_dirty
+from proposals.tallies.services import tally_mark_dirty
 
 
 def _at(moment: Any) -> str | None:

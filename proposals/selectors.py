@@ -1,22 +1,20 @@
-import json
 import re
-import time
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from civic.accounts.models import User
 from civic.accounts.permissions import can_view_all
 from civic.accounts.selectors import staff_groups_prefetch
 from civic.errors import InvalidInput
 from proposals.filters import ProposalFilter
-from proposals.models import Proposal, ProposalEvent, Reaction, Tally
-from proposals.tallies import tally_cache_key, tally_render
+from proposals.models import Proposal, ProposalEvent, Reaction
+from proposals.rules import visible_filter
 from strategy.models import Theme
-from strategy.selectors import strategy_get_public
 
 
 def _with_related(queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
@@ -92,14 +90,10 @@ PUBLICLY_REJECTED = Q(status=Proposal.Status.REJECTED, rejection_public=True)
 
 
 def proposal_visible_to(user: User) -> QuerySet[Proposal]:
-    """Proposals this user may open: all for staff; published and publicly rejected ones
-    plus their own for others."""
-    if can_view_all(user):
-        return Proposal.objects.all()
-    visible = Q(status=Proposal.Status.PUBLISHED) | PUBLICLY_REJECTED
-    if user.is_authenticated:
-        visible |= Q(author=user)
-    return Proposal.objects.filter(visible)
+    """Proposals this user may open (proposals.read_proposal): all for staff; published
+    and publicly rejected ones plus their own for others."""
+    visible = visible_filter(user)
+    return Proposal.objects.all() if visible is None else Proposal.objects.filter(visible)
 
 
 def proposal_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Proposal]:
@@ -144,44 +138,6 @@ def reaction_counts(*, proposal: Proposal) -> dict[str, int]:
 
 def proposal_history(*, proposal: Proposal) -> QuerySet[ProposalEvent]:
     return proposal.events.select_related("actor").order_by("at", "id")
-
-
-# slug -> (when read, JSON body): each web process keeps the snapshots it served
-# for CIVIC_TALLY_LOCAL_SECONDS, so most tally requests touch neither Redis nor
-# the database. Only strategies that exist are kept, so it cannot grow unbounded.
-_tally_memo: dict[str, tuple[float, bytes]] = {}
-
-
-def tally_json(*, slug: str) -> bytes | None:
-    """The public tally snapshot of a strategy as JSON, or None if it is not public."""
-    now = time.monotonic()
-    memo = _tally_memo.get(slug)
-    if memo is not None and now - memo[0] < settings.CIVIC_TALLY_LOCAL_SECONDS:
-        return memo[1]
-    body = cache.get(tally_cache_key(slug))
-    if body is None:
-        strategy = strategy_get_public(slug=slug)
-        if strategy is None:
-            _tally_memo.pop(slug, None)
-            return None
-        tally = Tally.objects.filter(strategy=strategy).first()
-        body = tally_render(strategy, tally)
-        if tally is not None and tally.generated_at is not None:
-            # add, not set: a rebuild that finished since the row was read has already
-            # cached a newer snapshot, which this older one must not replace.
-            cache.add(tally_cache_key(slug), body, timeout=None)
-    _tally_memo[slug] = (now, body)
-    return body
-
-
-def tally_memo_forget(slug: str) -> None:
-    _tally_memo.pop(slug, None)
-
-
-def tally_data(*, slug: str) -> dict[str, Any] | None:
-    """The tally snapshot as a dict, for the pages; read like the API reads it."""
-    body = tally_json(slug=slug)
-    return None if body is None else json.loads(body)
 
 
 def proposal_counts(*, queryset: QuerySet[Proposal]) -> dict[str, dict[Any, int]]:
@@ -237,7 +193,7 @@ def decision_history() -> QuerySet[ProposalEvent]:
     )
 
 
-def duplicate_candidates(*, user: User, proposal: Proposal, q: str) -> list[Proposal]:
+def originals_by_words(*, user: User, proposal: Proposal, q: str) -> list[Proposal]:
     """Proposals of the same strategy whose title or text has every word of `q`; a query
     that looks like a code (ALA2050-000123) or a bare id finds that proposal first."""
     if not q.strip():
@@ -277,4 +233,21 @@ def reaction_of(*, user: User, proposal: Proposal) -> str | None:
         return None
     return (
         Reaction.objects.filter(proposal=proposal, user=user).values_list("kind", flat=True).first()
+    )
+
+
+def decision_emails_unsent() -> list[int]:
+    """Decisions whose email a lost task never sent: old enough that the first task had
+    its chance; after two days one that still fails is given up, so it cannot block newer
+    ones forever."""
+    now = timezone.now()
+    return list(
+        ProposalEvent.objects.filter(
+            action__in=ProposalEvent.DECISIONS,
+            notified_at__isnull=True,
+            at__lt=now - timedelta(seconds=settings.CIVIC_EMAIL_SWEEP_AFTER_SECONDS),
+            at__gt=now - timedelta(days=2),
+        )
+        .order_by("-at")
+        .values_list("id", flat=True)[:500]
     )

@@ -4,7 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from civic.accounts.permissions import can_view_all, sees_draft_answers
+from civic.accounts.rules import allows
 from civic.fields import StrictCharField, StrictPrimaryKeyRelatedField, StrictSlugRelatedField
 from proposals.models import Answer, Proposal, ProposalEvent, Reaction, Report
 from proposals.selectors import reaction_counts_for
@@ -78,10 +78,10 @@ class ProposalSerializer(serializers.ModelSerializer):
 
     def to_representation(self, proposal: Proposal) -> dict[str, Any]:
         data = super().to_representation(proposal)
-        if not self._sees_moderation(proposal):
+        user = self._user()
+        if not allows(user, "proposals.view_decision", proposal):
             data.pop("moderation")
-        if not can_view_all(getattr(self.context.get("request"), "user", None)):
-            # What the suggester thought is for the staff who decide, not for authors.
+        if not allows(user, "proposals.view_suggested_themes", proposal):
             data.pop("suggested_themes")
         return data
 
@@ -112,7 +112,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         answer = getattr(proposal, "answer", None)
         if answer is None:
             return None
-        staff = sees_draft_answers(self._user())
+        staff = allows(self._user(), "proposals.view_draft_answer", proposal)
         if not (answer.published or staff):
             return None
         data = {
@@ -133,19 +133,13 @@ class ProposalSerializer(serializers.ModelSerializer):
         event = proposal.latest_decision
         if proposal.status != Proposal.Status.REJECTED or event is None:
             return None
-        if not (proposal.rejection_public or self._sees_moderation(proposal)):
+        if not allows(self._user(), "proposals.view_rejection", proposal):
             return None
         return {
             "reason": event.reason,
             "note": event.note if event.note_public and event.note else None,
             "duplicate_of": proposal.duplicate_of.code if proposal.duplicate_of_id else None,
         }
-
-    def _sees_moderation(self, proposal: Proposal) -> bool:
-        user = getattr(self.context.get("request"), "user", None)
-        if user is None or not user.is_authenticated:
-            return False
-        return proposal.author_id == user.pk or can_view_all(user)
 
     def get_themes(self, proposal: Proposal) -> list[str]:
         # Sorted in Python: the prefetch cache is already loaded, no query.

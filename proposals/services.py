@@ -8,16 +8,17 @@ refresh, emails) to tasks enqueued after the commit.
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from civic.accounts import roles
 from civic.accounts.models import User
+from civic.accounts.rules import allows
 from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput, NotAllowed, StateConflict
 from civic.text import clean_text
+from proposals.emails import decision_email
 from proposals.language import detect_language
 from proposals.models import (
     BODY_MAX,
@@ -29,7 +30,7 @@ from proposals.models import (
     Reaction,
 )
 from proposals.summary.services import summary_mark_dirty
-from proposals.tallies import tally_mark_dirty
+from proposals.tallies.services import tally_mark_dirty
 from strategy.models import District, Section, Strategy, Theme
 
 Status = Proposal.Status
@@ -68,7 +69,7 @@ _UNSET: Any = object()
 
 
 def _check_may_submit(user: User) -> None:
-    if settings.CIVIC_EMAIL_VERIFICATION and not user.email_verified:
+    if not allows(user, "proposals.submit_proposal"):
         raise NotAllowed(
             gettext_noop("Verify your email address before you do this."), code="email_not_verified"
         )
@@ -140,29 +141,8 @@ def proposal_submit(
 
 def _analyse_after_commit(proposal: Proposal) -> None:
     """A new or edited text gets its theme suggestions and its place among near-duplicates."""
-    from proposals.tasks import duplicates_refresh, suggest_proposal_themes
-
-    enqueue_on_commit(suggest_proposal_themes, proposal.pk)
-    enqueue_on_commit(duplicates_refresh, proposal.strategy_id, proposal.pk)
-
-
-def proposal_suggestions_save(*, proposal_id: int) -> list[dict[str, Any]]:
-    """Suggest themes for a proposal's current text and store them beside its themes."""
-    from proposals.duplicates.fingerprint import proposal_text
-    from proposals.suggest.training import current_suggester
-
-    proposal = Proposal.objects.filter(pk=proposal_id).only("id", "title", "body").first()
-    if proposal is None:
-        return []
-    suggestion = current_suggester().suggest(proposal_text(proposal.title, proposal.body))
-    themes = [
-        {"slug": theme.slug, "score": theme.score, "words": list(theme.words)}
-        for theme in suggestion.themes
-    ]
-    Proposal.objects.filter(pk=proposal_id).update(
-        suggested_themes=themes, suggestion_version=suggestion.version
-    )
-    return themes
+    enqueue_on_commit("proposals.suggest_themes", proposal.pk)
+    enqueue_on_commit("proposals.duplicates_refresh", proposal.strategy_id, proposal.pk)
 
 
 def _lock(proposal: Proposal) -> Proposal:
@@ -182,7 +162,7 @@ def proposal_edit(
     themes: Iterable[Theme] | None = None,
 ) -> Proposal:
     proposal = _lock(proposal)
-    if proposal.author_id != actor.pk:
+    if not allows(actor, "proposals.edit_proposal", proposal):
         raise NotAllowed(gettext_noop("Only the author may edit a proposal."))
     if not may_edit(proposal):
         raise StateConflict(
@@ -242,7 +222,7 @@ def _snapshot(proposal: Proposal) -> dict[str, Any]:
 @transaction.atomic
 def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
     proposal = _lock(proposal)
-    if proposal.author_id != actor.pk:
+    if not allows(actor, "proposals.withdraw_proposal", proposal):
         raise NotAllowed(gettext_noop("Only the author may withdraw a proposal."))
     if not may_withdraw(proposal):
         raise StateConflict(
@@ -278,9 +258,8 @@ def proposal_moderate(
     public: bool | None = None,
     note_public: bool = False,
 ) -> Proposal:
-    from proposals.tasks import send_decision_email, suggester_retrain
 
-    if not moderator.has_perm(roles.MODERATE):
+    if not allows(moderator, "proposals.moderate"):
         raise NotAllowed(gettext_noop("Only moderators decide on proposals."))
     if decision not in DECISIONS:
         raise InvalidInput(
@@ -370,12 +349,12 @@ def proposal_moderate(
     tally_mark_dirty(strategy_id=proposal.strategy_id)
     # The summary table lists published and publicly rejected proposals.
     summary_mark_dirty(strategy_id=proposal.strategy_id)
-    enqueue_on_commit(send_decision_email, event.pk)
+    enqueue_on_commit("proposals.send_decision_email", event.pk)
     if to_status == Status.PUBLISHED:
         # Confirmed themes are what the suggester learns from. The task retrains only once
         # enough are new: this reaches the embedded default, which runs no periodic tasks,
         # and in a worker it is a count beside the six-hourly run.
-        enqueue_on_commit(suggester_retrain)
+        enqueue_on_commit("proposals.suggester_retrain")
     return proposal
 
 
@@ -448,3 +427,22 @@ def decision_mark_notified(*, event_id: int) -> None:
     ProposalEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(
         notified_at=timezone.now()
     )
+
+
+def decision_email_send(*, event_id: int) -> None:
+    """Email the author about a decision, once: an event already notified is skipped."""
+    event = (
+        ProposalEvent.objects.select_related("proposal", "proposal__author")
+        .filter(pk=event_id, notified_at__isnull=True)
+        .first()
+    )
+    if event is None:
+        return
+    author = event.proposal.author
+    if not author.is_active:
+        # A deleted (or closed) account: its placeholder address must never be written to.
+        decision_mark_notified(event_id=event.pk)
+        return
+    subject, body = decision_email(event, author.language or event.proposal.language)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[author.email])
+    decision_mark_notified(event_id=event.pk)

@@ -1,6 +1,6 @@
 """Reading strategy documents: Markdown (one file per language) and JSON.
 
-The format is described in STRATEGY_FORMAT.md. Parsing is pure: it turns files into a
+The format is described in docs/strategy-format.md. Parsing is pure: it turns files into a
 `StrategyDocument` and touches no table; `strategy.services.strategy_import` writes it.
 
 Choices the format leaves open, made here:
@@ -35,10 +35,11 @@ import yaml
 from django.core.validators import slug_re
 from markdown_it import MarkdownIt
 
+from civic.languages import LANGUAGE_CODES
+
 if TYPE_CHECKING:
     from strategy.models import Strategy
 
-LANGUAGES = ("ru", "kk", "en")
 STATUSES = ("draft", "open", "closed", "archived")
 DOCUMENT_KEYS = ("status", "opens_at", "closes_at", "code_prefix")
 FRONT_MATTER_KEYS = ("slug", "language", *DOCUMENT_KEYS)
@@ -99,15 +100,6 @@ class ImportResult:
     sections_deleted: int = 0
     # False when the import found everything as stored and wrote nothing.
     changed: bool = True
-
-
-def import_strategy_files(paths: Sequence[Path | str]) -> ImportResult:
-    """Parse the files of one document and write it; raises StrategyImportError."""
-    document = parse_strategy_files(paths)
-    # Imported here: services imports this module's dataclasses at its top.
-    from strategy.services import strategy_import
-
-    return strategy_import(document=document)
 
 
 def parse_strategy_files(paths: Sequence[Path | str]) -> StrategyDocument:
@@ -289,7 +281,7 @@ def _front_matter_values(
     if language is None:
         error(front.first_line - 1, "front matter has no language (ru, kk or en)")
         language = ""
-    elif language not in LANGUAGES:
+    elif language not in LANGUAGE_CODES:
         error(key_lines["language"], f"unknown language {language!r}; use ru, kk or en")
         language = ""
     for key in DOCUMENT_KEYS:
@@ -473,7 +465,7 @@ def _merge_markdown(files: list[_MarkdownFile], errors: list[str]) -> StrategyDo
         return None
 
     # Russian first: its file fixes the order when the others are compared with it.
-    ordered = [by_language[lang] for lang in LANGUAGES if lang in by_language]
+    ordered = [by_language[lang] for lang in LANGUAGE_CODES if lang in by_language]
     reference = ordered[0]
     document = StrategyDocument(slug=reference.slug, languages=tuple(f.language for f in ordered))
 
@@ -656,7 +648,7 @@ def _parse_json(name: str, text: str, errors: list[str]) -> StrategyDocument | N
         name,
         error,
     )
-    document.languages = tuple(lang for lang in LANGUAGES if lang in languages)
+    document.languages = tuple(lang for lang in LANGUAGE_CODES if lang in languages)
     if not document.languages:
         error(data.line, 'no text in any language: give title {"ru": ...}')
     errors.extend(problems)
@@ -680,7 +672,7 @@ def _json_texts(
     texts: dict[str, str] = {}
     for language, text in value.items():
         text_line = value.key_lines[language]
-        if language not in LANGUAGES:
+        if language not in LANGUAGE_CODES:
             error(text_line, f"unknown language {language!r} in {key}; use ru, kk or en")
         elif not isinstance(text, str):
             error(text_line, f"{key}.{language} must be text")

@@ -1,14 +1,14 @@
 from django.db import models
 from django.utils import timezone, translation
 
-LANGUAGES = ("ru", "kk", "en")
+from civic.languages import LANGUAGE_CODES
 
 
 def localized(obj: object, field: str, language: str | None = None) -> str:
     """The text of `field` in the active language, falling back to Russian, then any."""
     language = (language or translation.get_language() or "ru")[:2]
-    for code in (language, "ru", "kk", "en"):
-        value = getattr(obj, f"{field}_{code}", "") if code in LANGUAGES else ""
+    for code in (language, *LANGUAGE_CODES):
+        value = getattr(obj, f"{field}_{code}", "") if code in LANGUAGE_CODES else ""
         if value:
             return value
     return ""

@@ -33,6 +33,15 @@ def section_tree(*, strategy: Strategy) -> list[dict[str, Any]]:
     return roots
 
 
+def section_rows(tree: list[dict[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
+    """The tree flattened in document order, each node with its `depth` (0 at the top)."""
+    rows: list[dict[str, Any]] = []
+    for node in tree:
+        rows.append({**node, "depth": depth})
+        rows.extend(section_rows(node["children"], depth + 1))
+    return rows
+
+
 def theme_list() -> QuerySet[Theme]:
     return Theme.objects.all()
 

@@ -4,15 +4,23 @@ The import and the admin call these; nothing else saves a Strategy or a Section.
 """
 
 import re
+from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Count, ProtectedError
 from django.utils import timezone
 
 from civic.errors import InvalidInput
-from strategy.importers import ImportResult, StrategyDocument, StrategyImportError
+from strategy.importers import (
+    ImportResult,
+    StrategyDocument,
+    StrategyImportError,
+    parse_strategy_files,
+)
 from strategy.models import District, Section, Strategy, Theme
+from strategy.signals import strategy_counts_changed
 from strategy.versions import version_record
 
 PREFIX_MAX = 20
@@ -36,8 +44,6 @@ def strategy_import(*, document: StrategyDocument) -> ImportResult:
     their stored values; so do the title, description and section texts of languages the
     document does not carry.
     """
-    from proposals.tallies import tally_mark_dirty
-
     strategy = Strategy.objects.select_for_update().filter(slug=document.slug).first()
     created = strategy is None
     if strategy is None:
@@ -91,7 +97,7 @@ def strategy_import(*, document: StrategyDocument) -> ImportResult:
     changed = created or strategy_changed or bool(doomed or sections_created or sections_updated)
     if changed:
         # Counts per section, and whether the public may see the tally, follow the document.
-        tally_mark_dirty(strategy_id=strategy.pk)
+        strategy_counts_changed.send(sender=Strategy, strategy_id=strategy.pk)
     # A changed text becomes the next version; the earlier ones stay readable there.
     version_record(strategy=strategy)
     return ImportResult(
@@ -221,21 +227,17 @@ def strategy_schedule(
     strategy.closes_at = closes_at
     strategy.updated_at = timezone.now()
     strategy.save(update_fields=["status", "opens_at", "closes_at", "updated_at"])
-    from proposals.tallies import tally_mark_dirty
-
     # Whether the public may see the tally follows the status.
-    tally_mark_dirty(strategy_id=strategy.pk)
+    strategy_counts_changed.send(sender=Strategy, strategy_id=strategy.pk)
     return strategy
 
 
 @transaction.atomic
 def reference_item_save(*, item: Theme | District) -> Theme | District:
     """Save a theme or district; every tally lists them all, so every tally is redone."""
-    from proposals.tallies import tally_mark_dirty
-
     item.save()
     for strategy_id in Strategy.objects.values_list("id", flat=True):
-        tally_mark_dirty(strategy_id=strategy_id)
+        strategy_counts_changed.send(sender=Strategy, strategy_id=strategy_id)
     return item
 
 
@@ -264,8 +266,12 @@ def strategy_set_answer_rules(
     strategy.save(
         update_fields=["answer_deadline_days", "support_threshold", "publish_answers", "updated_at"]
     )
-    from proposals.tallies import tally_mark_dirty
-
     # The tallies count what is overdue against the deadline.
-    tally_mark_dirty(strategy_id=strategy.pk)
+    strategy_counts_changed.send(sender=Strategy, strategy_id=strategy.pk)
     return strategy
+
+
+def strategy_import_files(paths: Sequence[Path | str]) -> ImportResult:
+    """Parse the files of one document and write it; raises StrategyImportError."""
+    document = parse_strategy_files(paths)
+    return strategy_import(document=document)

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.utils import timezone, translation
 
-from strategy.models import LANGUAGES, Section, Strategy, StrategyVersion
+from civic.languages import LANGUAGE_CODES
+from strategy.models import Section, Strategy, StrategyVersion
 
 # A change is one of these, per section, from one version to another.
 ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
@@ -28,7 +29,7 @@ _TEXT_KEYS = ("title", "body")
 
 
 def _texts(obj: object, field: str) -> dict[str, str]:
-    return {language: getattr(obj, f"{field}_{language}") or "" for language in LANGUAGES}
+    return {language: getattr(obj, f"{field}_{language}") or "" for language in LANGUAGE_CODES}
 
 
 def version_snapshot(strategy: Strategy) -> dict[str, Any]:
@@ -59,7 +60,7 @@ def _same_text(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return all(
         (old.get(key) or {}).get(language, "") == (new.get(key) or {}).get(language, "")
         for key in _TEXT_KEYS
-        for language in LANGUAGES
+        for language in LANGUAGE_CODES
     )
 
 
@@ -234,13 +235,13 @@ def word_diff(old: str, new: str) -> list[dict[str, str]]:
 def _pick_language(old: dict[str, Any] | None, new: dict[str, Any] | None, language: str) -> str:
     """The requested language, else Russian, Kazakh, English: the first that either side
     has text in, so both sides of a diff are in one language (strategy.models.localized)."""
-    for code in (language, "ru", "kk", "en"):
-        if code not in LANGUAGES:
+    for code in (language, *LANGUAGE_CODES):
+        if code not in LANGUAGE_CODES:
             continue
         for side in (old, new):
             if side and ((side.get("title") or {}).get(code) or (side.get("body") or {}).get(code)):
                 return code
-    return language if language in LANGUAGES else "ru"
+    return language if language in LANGUAGE_CODES else "ru"
 
 
 def _text(section: dict[str, Any] | None, key: str, language: str) -> str:
@@ -252,7 +253,7 @@ def localized_text(texts: dict[str, str] | None, language: str | None = None) ->
     strategy.models.localized."""
     language = (language or translation.get_language() or "ru")[:2]
     texts = texts or {}
-    for code in (language, "ru", "kk", "en"):
+    for code in (language, *LANGUAGE_CODES):
         if texts.get(code):
             return texts[code]
     return ""

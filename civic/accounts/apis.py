@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from civic.accounts import serializers
 from civic.accounts.export import data_export_of, data_export_ready, data_export_request
 from civic.accounts.models import DataExport
+from civic.accounts.permissions import requires
 from civic.accounts.services import (
     token_issue,
     token_revoke,
@@ -159,7 +160,7 @@ class MeConsentApi(APIView):
 
 
 class MeExportApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [requires("accounts.export_own_data")]
     throttle_scope = "export"
 
     def get_throttles(self) -> list[Any]:

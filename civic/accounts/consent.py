@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, register
 from markdown_it import MarkdownIt
 
-LANGUAGES = ("ru", "kk", "en")
+from civic.languages import LANGUAGE_CODES
 
 
 def terms_version() -> str:
@@ -34,7 +34,7 @@ def terms_path(version: str, language: str) -> Path:
 def terms_html(*, language: str, version: str | None = None) -> str:
     """The text of the terms in `language` as HTML (Russian if that language is missing)."""
     version = version or terms_version()
-    path = terms_path(version, language if language in LANGUAGES else "ru")
+    path = terms_path(version, language if language in LANGUAGE_CODES else "ru")
     if not path.is_file():
         path = terms_path(version, "ru")
     return _render(str(path), path.stat().st_mtime_ns)
@@ -51,7 +51,7 @@ def _render(path: str, mtime: int) -> str:
 def check_terms_exist(app_configs: Any, **kwargs: Any) -> list[Error]:
     """Refuse to start with a version whose texts are not there: nobody could accept it."""
     version = terms_version()
-    missing = [lang for lang in LANGUAGES if not terms_path(version, lang).is_file()]
+    missing = [lang for lang in LANGUAGE_CODES if not terms_path(version, lang).is_file()]
     if not version or missing:
         return [
             Error(

@@ -67,7 +67,6 @@ def data_export_request(*, user: User) -> DataExport:
     """Ask for the file (again): one per account, so asking again rebuilds it."""
     # The task module imports the services, which import this one: the task can only be
     # looked up when called, as the other services that queue builds do.
-    from civic.accounts.tasks import data_export_build
 
     export, _ = DataExport.objects.select_for_update().get_or_create(user=user)
     old_file = export.file.name if export.file else ""
@@ -80,7 +79,7 @@ def data_export_request(*, user: User) -> DataExport:
     export.error = ""
     export.save()
     _remove_file_on_commit(old_file)
-    enqueue_on_commit(data_export_build, export.pk)
+    enqueue_on_commit("accounts.data_export_build", export.pk)
     return export
 
 
@@ -182,7 +181,6 @@ def data_export_fail(*, export_id: int, attempt: int, error: str) -> None:
 
 def data_export_sweep() -> int:
     """Send again the exports whose message was lost or whose worker died."""
-    from civic.accounts.tasks import data_export_build  # see data_export_request
 
     now = timezone.now()
     waited = now - REQUEUE_AFTER
@@ -194,10 +192,10 @@ def data_export_sweep() -> int:
     requeued = 0
     for export_id in list(lost.values_list("pk", flat=True)[:200]):
         DataExport.objects.filter(pk=export_id, status=Status.QUEUED).update(started_at=now)
-        enqueue_on_commit(data_export_build, export_id)
+        enqueue_on_commit("accounts.data_export_build", export_id)
         requeued += 1
     for export_id in list(dead.values_list("pk", flat=True)[:200]):
-        enqueue_on_commit(data_export_build, export_id)
+        enqueue_on_commit("accounts.data_export_build", export_id)
         requeued += 1
     return requeued
 

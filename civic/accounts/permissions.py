@@ -1,25 +1,31 @@
-"""API permission classes: each maps an action onto a named permission (roles.py)."""
+"""API permission classes: each asks a rule (civic/accounts/rules.py, proposals/rules.py).
 
-from django.conf import settings
+The class decides who may call an endpoint at all; the view then asks the same rule about
+the object it loaded (`allows(user, perm, obj)`), so a permission has one definition
+whichever the endpoint, page or service that applies it.
+"""
+
+from typing import Any
+
 from rest_framework import permissions
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from civic.accounts import roles
+from civic.accounts.rules import (
+    allows,
+    is_verified_resident,
+    may_answer,
+    may_moderate,
+    may_order_reports,
+    sees_every_proposal,
+    sees_history,
+)
 
 
 def can_view_all(user: object) -> bool:
     """Staff who see proposals in every status: moderators, analysts, admins."""
-    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(roles.VIEW_ALL)
-
-
-def sees_draft_answers(user: object) -> bool:
-    """Staff who see an answer before it is published: those who answer, and those who
-    see every proposal."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.has_perm(roles.ANSWER) or user.has_perm(roles.VIEW_ALL)
+    return sees_every_proposal(user)
 
 
 class EmailNotVerified(PermissionDenied):
@@ -33,24 +39,36 @@ class IsVerifiedResident(permissions.IsAuthenticated):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not super().has_permission(request, view):
             return False
-        if settings.CIVIC_EMAIL_VERIFICATION and not request.user.email_verified:
+        if not is_verified_resident(request.user):
             raise EmailNotVerified()
         return True
 
 
 def requires(perm: str) -> type[permissions.BasePermission]:
-    """A permission class granting access to signed-in users who hold `perm`."""
+    """A permission class granting access to signed-in users whom the rule `perm` allows
+    (or who hold the role permission `perm`)."""
 
     class Requires(permissions.IsAuthenticated):
         def has_permission(self, request: Request, view: APIView) -> bool:
-            return super().has_permission(request, view) and request.user.has_perm(perm)
+            return super().has_permission(request, view) and allows(request.user, perm)
 
     Requires.__name__ = f"Requires_{perm.rsplit('.', 1)[-1]}"
     return Requires
 
 
-CanModerate = requires(roles.MODERATE)
-CanViewAll = requires(roles.VIEW_ALL)
-CanViewHistory = requires(roles.VIEW_HISTORY)
-CanOrderReports = requires(roles.ORDER_REPORT)
-CanAnswer = requires(roles.ANSWER)
+def _holding(predicate: Any, name: str) -> type[permissions.BasePermission]:
+    """A permission class for signed-in users of whom the role predicate holds."""
+
+    class Holding(permissions.IsAuthenticated):
+        def has_permission(self, request: Request, view: APIView) -> bool:
+            return super().has_permission(request, view) and predicate(request.user)
+
+    Holding.__name__ = name
+    return Holding
+
+
+CanModerate = _holding(may_moderate, "CanModerate")
+CanViewAll = _holding(sees_every_proposal, "CanViewAll")
+CanViewHistory = _holding(sees_history, "CanViewHistory")
+CanOrderReports = _holding(may_order_reports, "CanOrderReports")
+CanAnswer = _holding(may_answer, "CanAnswer")

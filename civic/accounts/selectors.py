@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from civic.accounts import roles
 from civic.accounts.models import User
@@ -37,4 +40,18 @@ def staff_groups_prefetch(lookup: str) -> Prefetch:
         f"{lookup}__groups",
         queryset=Group.objects.filter(name__in=roles.STAFF_ROLES).only("id", "name"),
         to_attr="staff_groups",
+    )
+
+
+def verification_emails_unsent() -> list[int]:
+    """New accounts whose verification link a lost task never mailed: old enough that the
+    first task had its chance, young enough to still matter."""
+    now = timezone.now()
+    return list(
+        User.objects.filter(
+            email_verified=False,
+            verification_sent_at__isnull=True,
+            date_joined__lt=now - timedelta(minutes=2),
+            date_joined__gt=now - timedelta(days=3),
+        ).values_list("id", flat=True)[:500]
     )

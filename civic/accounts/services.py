@@ -7,8 +7,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 from rest_framework.authtoken.models import Token
@@ -17,10 +19,19 @@ from civic.accounts import personal_data, roles
 from civic.accounts.consent import terms_version
 from civic.accounts.export import data_export_discard
 from civic.accounts.models import FORMER_RESIDENT, User
+from civic.accounts.rules import allows
 from civic.accounts.selectors import staff_accounts, user_is_staff_account
-from civic.accounts.tokens import email_change_token_read, email_token_read
+from civic.accounts.tokens import (
+    email_change_token_make,
+    email_change_token_read,
+    email_change_url,
+    email_token_make,
+    email_token_read,
+    email_verification_url,
+)
 from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput, NotAllowed
+from civic.languages import LANGUAGE_CODES, supported_language
 from civic.text import clean_text
 from strategy.models import District
 
@@ -42,7 +53,6 @@ def user_register(
     once for many accounts (the demo loader); the password is still validated.
     `accept_terms` is the person's consent to the terms in force, recorded with its time.
     """
-    from civic.accounts.tasks import send_verification_email
 
     _check_accepts(accept_terms)
     email = User.objects.normalize_email(email.strip()).lower()
@@ -70,7 +80,7 @@ def user_register(
                 password=None if password_hash else password,
                 display_name=display_name,
                 district=district,
-                language=language if language in ("ru", "kk", "en") else "ru",
+                language=supported_language(language),
                 consented_terms_version=terms_version(),
                 consented_at=timezone.now(),
             )
@@ -84,7 +94,7 @@ def user_register(
     if password_hash:
         user.password = password_hash
         user.save(update_fields=["password"])
-    enqueue_on_commit(send_verification_email, user.pk)
+    enqueue_on_commit("accounts.send_verification_email", user.pk)
     return user
 
 
@@ -175,10 +185,9 @@ def user_mark_verification_sent(*, user_id: int) -> None:
 
 
 def user_resend_verification(*, user: User) -> None:
-    from civic.accounts.tasks import send_verification_email
 
     if not user.email_verified:
-        enqueue_on_commit(send_verification_email, user.pk)
+        enqueue_on_commit("accounts.send_verification_email", user.pk)
 
 
 @transaction.atomic
@@ -208,7 +217,7 @@ def role_revoke(*, user: User, role: str) -> User:
 
 def user_set_language(*, user: User, language: str) -> User:
     """The language of the pages and of the emails sent to this person."""
-    if language not in ("ru", "kk", "en"):
+    if language not in LANGUAGE_CODES:
         raise InvalidInput(
             gettext_noop("Unknown language %(language)r."),
             field="language",
@@ -245,7 +254,7 @@ def _check_not_former_resident(display_name: str) -> None:
     """Deleted accounts' proposals are shown as by "a former resident", in each language;
     a living account taking that name would pass for one."""
     taken = {_name_key(FORMER_RESIDENT)}
-    for language in ("ru", "kk", "en"):
+    for language in LANGUAGE_CODES:
         with translation.override(language):
             taken.add(_name_key(translation.gettext(FORMER_RESIDENT)))
     if _name_key(display_name) in taken:
@@ -276,7 +285,7 @@ def user_profile_update(
     )
     _check_not_former_resident(display_name)
     display_name_validate(display_name=display_name, user=user)
-    if language not in ("ru", "kk", "en"):
+    if language not in LANGUAGE_CODES:
         raise InvalidInput(
             gettext_noop("Unknown language %(language)r."),
             field="language",
@@ -304,7 +313,6 @@ def user_email_change_request(*, user: User, email: str, password: str) -> User:
     account to their own address and then reset the password. A newer request replaces
     an older one, whose link stops working.
     """
-    from civic.accounts.tasks import send_email_change
 
     email = User.objects.normalize_email((email or "").strip()).lower()
     try:
@@ -328,7 +336,7 @@ def user_email_change_request(*, user: User, email: str, password: str) -> User:
         )
     user.pending_email = email
     user.save(update_fields=["pending_email"])
-    enqueue_on_commit(send_email_change, user.pk, email)
+    enqueue_on_commit("accounts.send_email_change", user.pk, email)
     return user
 
 
@@ -390,13 +398,12 @@ def user_delete(*, user: User, password: str) -> None:
     because the proposals stay: public text the city answers, shown as by "a former
     resident".
     """
-    from civic.accounts.tasks import end_sessions
 
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is not None:
         return
     _check_password(user, password)
-    if user_is_staff_account(user):
+    if not allows(user, "accounts.close_own_account"):
         # Staff act for the city: their decisions and answers are its record, and an
         # administrator closes their accounts (and reassigns the work) instead.
         raise NotAllowed(
@@ -422,7 +429,7 @@ def user_delete(*, user: User, password: str) -> None:
     user_credentials_revoke(user=user)
     # The new password hash already voids every session (Django checks it on each
     # request); the rows themselves are found and removed after the commit.
-    enqueue_on_commit(end_sessions, user.pk)
+    enqueue_on_commit("accounts.end_sessions", user.pk)
 
 
 def user_sessions_end(*, user_id: int) -> int:
@@ -443,3 +450,58 @@ def user_email_change_cancel(*, user: User) -> User:
         user.pending_email = ""
         user.save(update_fields=["pending_email"])
     return user
+
+
+def verification_email_send(*, user_id: int) -> None:
+    """Mail the link that confirms the address; once verified (or deleted), nothing."""
+    user = User.objects.filter(pk=user_id).first()
+    # A deleted account has a placeholder address that must never be written to.
+    if user is None or user.email_verified or not user.is_active:
+        return
+    token = email_token_make(user_id=user.pk, email=user.email)
+    language = supported_language(user.language)
+    context = {"name": user.display_name, "url": email_verification_url(token, language)}
+    with translation.override(language):
+        subject = render_to_string("accounts/emails/verification_subject.txt", context)
+        body = render_to_string("accounts/emails/verification.txt", context)
+    send_mail(
+        subject=" ".join(subject.split()),
+        message=body.strip() + "\n",
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    user_mark_verification_sent(user_id=user.pk)
+
+
+def email_change_send(*, user_id: int, email: str) -> None:
+    """The link to the new address, and a notice to the old one that a change was asked.
+
+    A no-op if the account has since asked for another address (or none): that request
+    mailed its own link.
+    """
+    user = User.objects.filter(pk=user_id, pending_email=email, is_active=True).first()
+    if user is None:
+        return
+    language = supported_language(user.language)
+    token = email_change_token_make(user_id=user.pk, email=email)
+    context = {
+        "name": user.display_name,
+        "url": email_change_url(token, language),
+        "masked": _masked(email),
+    }
+    with translation.override(language):
+        for template, recipient in (("email_change", email), ("email_change_notice", user.email)):
+            subject = render_to_string(f"accounts/emails/{template}_subject.txt", context)
+            body = render_to_string(f"accounts/emails/{template}.txt", context)
+            send_mail(
+                subject=" ".join(subject.split()),
+                message=body.strip() + "\n",
+                from_email=None,
+                recipient_list=[recipient],
+            )
+
+
+def _masked(email: str) -> str:
+    """The new address as the old mailbox is told it: enough to recognise, not to harvest."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

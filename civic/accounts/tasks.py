@@ -1,23 +1,15 @@
+"""Accounts' Celery tasks, thin: each loads ids and calls a service."""
+
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
 
 from civic import clients
 from civic.accounts import export
-from civic.accounts.models import User
-from civic.accounts.services import user_mark_verification_sent, user_sessions_end
-from civic.accounts.tokens import (
-    email_change_token_make,
-    email_change_url,
-    email_token_make,
-    email_verification_url,
-)
+from civic.accounts.selectors import verification_emails_unsent
+from civic.accounts.services import email_change_send, user_sessions_end, verification_email_send
 from civic.celery import enqueue
 
 logger = logging.getLogger(__name__)
@@ -25,76 +17,22 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="accounts.send_verification_email")
 def send_verification_email(user_id: int) -> None:
-    user = User.objects.filter(pk=user_id).first()
-    # A deleted account has a placeholder address that must never be written to.
-    if user is None or user.email_verified or not user.is_active:
-        return
-    token = email_token_make(user_id=user.pk, email=user.email)
-    language = user.language if user.language in ("ru", "kk", "en") else "ru"
-    context = {"name": user.display_name, "url": email_verification_url(token, language)}
-    with translation.override(language):
-        subject = render_to_string("accounts/emails/verification_subject.txt", context)
-        body = render_to_string("accounts/emails/verification.txt", context)
-    send_mail(
-        subject=" ".join(subject.split()),
-        message=body.strip() + "\n",
-        from_email=None,
-        recipient_list=[user.email],
-    )
-    user_mark_verification_sent(user_id=user.pk)
+    verification_email_send(user_id=user_id)
 
 
 @shared_task(name="accounts.verification_email_sweep")
 def verification_email_sweep() -> int:
     """Periodic: mail the link to new accounts whose task was lost (sent at least once)."""
-    now = timezone.now()
-    ids = list(
-        User.objects.filter(
-            email_verified=False,
-            verification_sent_at__isnull=True,
-            # Old enough that the first task had its chance; young enough to still matter.
-            date_joined__lt=now - timedelta(minutes=2),
-            date_joined__gt=now - timedelta(days=3),
-        ).values_list("id", flat=True)[:500]
-    )
+    ids = verification_emails_unsent()
     for user_id in ids:
-        enqueue(send_verification_email, user_id)
+        enqueue("accounts.send_verification_email", user_id)
     return len(ids)
 
 
 @shared_task(name="accounts.send_email_change")
 def send_email_change(user_id: int, email: str) -> None:
-    """The link to the new address, and a notice to the old one that a change was asked.
-
-    A no-op if the account has since asked for another address (or none): that request
-    mailed its own link.
-    """
-    user = User.objects.filter(pk=user_id, pending_email=email, is_active=True).first()
-    if user is None:
-        return
-    language = user.language if user.language in ("ru", "kk", "en") else "ru"
-    token = email_change_token_make(user_id=user.pk, email=email)
-    context = {
-        "name": user.display_name,
-        "url": email_change_url(token, language),
-        "masked": _masked(email),
-    }
-    with translation.override(language):
-        for template, recipient in (("email_change", email), ("email_change_notice", user.email)):
-            subject = render_to_string(f"accounts/emails/{template}_subject.txt", context)
-            body = render_to_string(f"accounts/emails/{template}.txt", context)
-            send_mail(
-                subject=" ".join(subject.split()),
-                message=body.strip() + "\n",
-                from_email=None,
-                recipient_list=[recipient],
-            )
-
-
-def _masked(email: str) -> str:
-    """The new address as the old mailbox is told it: enough to recognise, not to harvest."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
+    """The link to the new address, and a notice to the old one that a change was asked."""
+    email_change_send(user_id=user_id, email=email)
 
 
 @shared_task(name="accounts.end_sessions")

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from civic.accounts import roles
@@ -100,8 +101,6 @@ def complement(percent: float) -> str:
 @register.filter
 def percent(share: float) -> str:
     """0.873 as "87%", in the active language's number format."""
-    from django.utils.formats import number_format
-
     return f"{number_format(round(100 * float(share)))}%"
 
 

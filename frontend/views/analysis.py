@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from civic.accounts import roles
 from civic.errors import DomainError
 from frontend import charts, labels
 from frontend.throttling import throttle_wait, throttled_page
@@ -35,7 +34,7 @@ from strategy.models import Strategy
 from strategy.selectors import sections_in_order
 
 
-@permission_required(roles.VIEW_ALL)
+@permission_required("proposals.view_every_proposal")
 def workspace(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
     filters, form = filter_context(request, reference, staff=True)
@@ -55,8 +54,6 @@ def workspace(request: HttpRequest) -> HttpResponse:
 
 
 def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> list[charts.Chart]:
-    from django.utils.translation import gettext as _
-
     by_section = sections_in_order(counts["section"])
     return [
         charts.Chart(
@@ -101,7 +98,7 @@ def _count_charts(counts: dict[str, dict[Any, int]], reference: Reference) -> li
     ]
 
 
-@permission_required(roles.ORDER_REPORT)
+@permission_required("proposals.order_reports")
 @require_POST
 def report_order_page(request: HttpRequest) -> HttpResponse:
     """Order a report of what the workspace shows: its filters come with the form."""
@@ -133,7 +130,7 @@ def report_order_page(request: HttpRequest) -> HttpResponse:
     return redirect("frontend:reports")
 
 
-@permission_required(roles.ORDER_REPORT)
+@permission_required("proposals.order_reports")
 @require_GET
 def reports(request: HttpRequest) -> HttpResponse:
     page = paginate(request, report_list_of(user=request.user))
@@ -143,7 +140,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/analysis/reports.html", {"page": page, "refresh": waiting})
 
 
-@permission_required(roles.VIEW_ALL)
+@permission_required("proposals.view_near_duplicates")
 @require_GET
 def duplicate_groups_page(request: HttpRequest) -> HttpResponse:
     """The groups of nearly identical proposals of a strategy, largest first: a campaign of

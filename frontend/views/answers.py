@@ -4,9 +4,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from civic.accounts import roles
-from civic.errors import DomainError
+from civic.errors import DomainError, StateConflict
 from frontend.forms import AnswerForm
 from frontend.templatetags.civic import outcome_label
 from frontend.views.common import (
@@ -20,12 +20,12 @@ from frontend.views.common import (
 from frontend.views.public import filter_context
 from proposals.answers.selectors import STATES, answer_history, answer_queue, answer_state_counts
 from proposals.answers.services import answer_save, answer_save_many
-from proposals.duplicates.selectors import near_duplicates
+from proposals.duplicates.selectors import near_duplicates_of_proposal
 from proposals.models import Proposal
 from proposals.selectors import proposal_get_visible, proposals_by_ids
 
 
-@permission_required(roles.ANSWER)
+@permission_required("proposals.answer")
 def queue(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
     filters, form = filter_context(request, reference, staff=False)
@@ -51,18 +51,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required(roles.ANSWER)
+@permission_required("proposals.answer")
 def answer_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = proposal_get_visible(user=request.user, proposal_id=proposal_id)
-    if proposal is None:
-        raise Http404
+    if proposal is None or proposal.status != Proposal.Status.PUBLISHED:
+        return _not_answerable(request, proposal_id)
     reference = Reference.load()
     card = cards_for([proposal], reference)[0]
     current = getattr(proposal, "answer", None)
     # Published members of its near-duplicate group may take the same answer at once.
     group = [
         item.proposal
-        for item in near_duplicates(user=request.user, proposal=proposal)
+        for item in near_duplicates_of_proposal(user=request.user, proposal=proposal)
         if item.proposal.status == Proposal.Status.PUBLISHED
     ]
     form = AnswerForm(
@@ -136,3 +136,18 @@ def answer_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _not_answerable(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """As the API answers whoever may answer: an unpublished proposal is a conflict that
+    names its status (not a 404), and its text stays unshown to those who may not read it."""
+    status = Proposal.objects.filter(pk=proposal_id).values_list("status", flat=True).first()
+    if status is None:
+        raise Http404
+    refused = StateConflict(
+        gettext_noop("Only published proposals can be answered; this one is %(status)s."),
+        code="not_published",
+        params={"status": status},
+    )
+    messages.error(request, refusal(refused))
+    return redirect("frontend:answers")

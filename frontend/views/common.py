@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 
+from civic.accounts.rules import allows
 from civic.errors import DomainError, InvalidInput
 from frontend import labels
 from proposals.duplicates.selectors import group_sizes
@@ -219,13 +220,14 @@ def render_filtered(
 
 
 def permission_required(perm: str) -> Callable[..., Any]:
-    """Signed-in visitors without `perm` get a 403 page; others are sent to sign in."""
+    """Signed-in visitors whom the rule `perm` does not allow get a 403 page; others are
+    sent to sign in."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_perm(perm):
+            if not allows(request.user, perm):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

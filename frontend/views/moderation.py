@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from civic.accounts import roles
 from civic.errors import DomainError, InvalidInput
 from frontend.forms import BulkDecisionForm, DecisionForm
 from frontend.templatetags.civic import status_label
@@ -22,12 +21,12 @@ from frontend.views.common import (
     render_filtered,
 )
 from frontend.views.public import filter_context
-from proposals.duplicates.selectors import near_duplicates
+from proposals.duplicates.selectors import near_duplicates_of_proposal
 from proposals.models import Proposal
 from proposals.selectors import (
     decision_history,
-    duplicate_candidates,
     moderation_queue,
+    originals_by_words,
     proposal_find_by_code,
     proposal_get_visible,
     proposal_history,
@@ -36,7 +35,7 @@ from proposals.selectors import (
 from proposals.services import decisions_allowed, proposal_moderate
 
 
-@permission_required(roles.MODERATE)
+@permission_required("proposals.moderate")
 def queue(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
     filters, form = filter_context(request, reference, staff=False)
@@ -52,7 +51,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required(roles.MODERATE)
+@permission_required("proposals.moderate")
 def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = proposal_get_visible(user=request.user, proposal_id=proposal_id)
     if proposal is None:
@@ -123,7 +122,7 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
         status = 400
     dup_query = request.GET.get("dup_q", "")
     try:
-        candidates = duplicate_candidates(user=request.user, proposal=proposal, q=dup_query)
+        candidates = originals_by_words(user=request.user, proposal=proposal, q=dup_query)
         dup_error = ""
     except InvalidInput as exc:
         messages_ = [m for found in error_messages(exc).values() for m in found]
@@ -144,7 +143,7 @@ def decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
             ],
             "candidates": candidates,
             "dup_error": dup_error,
-            "near_duplicates": near_duplicates(user=request.user, proposal=proposal),
+            "near_duplicates": near_duplicates_of_proposal(user=request.user, proposal=proposal),
         },
         status=status,
     )
@@ -165,7 +164,7 @@ def _proposal_by_code(request: HttpRequest, code: str) -> Proposal | None:
     return match
 
 
-@permission_required(roles.MODERATE)
+@permission_required("proposals.moderate")
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     """One decision for many pending proposals; each is decided on its own, and a
@@ -225,7 +224,7 @@ def _copies_of_published(request: HttpRequest, picked: list[Proposal]) -> list[d
             continue
         originals = [
             item.proposal
-            for item in near_duplicates(user=request.user, proposal=proposal)
+            for item in near_duplicates_of_proposal(user=request.user, proposal=proposal)
             if item.similarity >= COPY_SIMILARITY
             and item.proposal.status == Proposal.Status.PUBLISHED
         ]
@@ -257,7 +256,7 @@ def _confirm_copies(
     )
 
 
-@permission_required(roles.VIEW_HISTORY)
+@permission_required("proposals.view_history")
 def history(request: HttpRequest) -> HttpResponse:
     page = paginate(request, decision_history(), per_page=50)
     return render(request, "frontend/moderation/history.html", {"page": page})

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from civic.accounts.permissions import can_view_all
+from civic.accounts.rules import allows
 from frontend import charts
 from frontend.views.common import (
     Reference,
@@ -17,36 +17,26 @@ from frontend.views.common import (
     render_filtered,
 )
 from proposals.answers.selectors import outcome_counts, section_links_of
-from proposals.filters import OVERDUE, UNANSWERED
+from proposals.filters import ORDERINGS, OVERDUE, UNANSWERED, ProposalFilter
 from proposals.labels import section_label
 from proposals.models import Answer, Proposal
 from proposals.selectors import (
     proposal_get_visible,
     proposal_list,
     reaction_of,
-    tally_data,
 )
+from proposals.tallies.selectors import tally_data
 from strategy.models import Strategy
 from strategy.selectors import (
+    section_rows,
     section_tree,
     sections_by_id,
     strategy_get_public,
     strategy_list_public,
 )
 
-FILTER_KEYS = (
-    "strategy",
-    "section",
-    "theme",
-    "district",
-    "language",
-    "status",
-    "created_after",
-    "created_before",
-    "q",
-    "ordering",
-    "answer",
-)
+# The list's filters are the API's: one FilterSet names them (proposals/filters.py).
+FILTER_KEYS = tuple(ProposalFilter.base_filters)
 
 
 def _strategy_or_404(slug: str) -> Strategy:
@@ -118,26 +108,22 @@ def filter_context(
         "staff": staff,
         "statuses": Proposal.Status.values,
         "languages": Proposal.Language.values,
-        "orderings": ["-created_at", "created_at", "-reactions"],
+        "orderings": list(ORDERINGS),
         "answers": [*Answer.Outcome.values, UNANSWERED, OVERDUE],
         "strategy_slug": chosen.slug if chosen else "",
     }
     return filters, form
 
 
-def _flatten(tree: list[dict[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for node in tree:
-        rows.append({**node, "depth": depth, "indent": "\u00a0" * 3 * depth})
-        rows.extend(_flatten(node["children"], depth + 1))
-    return rows
+def _flatten(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "indent": "\u00a0" * 3 * row["depth"]} for row in section_rows(tree)]
 
 
 @require_GET
 def proposal_list_page(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
     # Staff see every status here, as in the API, so they get the status filter and labels.
-    staff = can_view_all(request.user)
+    staff = allows(request.user, "proposals.view_every_proposal")
     filters, form = filter_context(request, reference, staff=staff)
     return render_filtered(
         request,

@@ -4,18 +4,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civic.accounts.rules import allows
 from civic.errors import DomainError, InvalidInput
 from civic.text import clean_text
 from frontend.forms import ProposalForm, ProposalSubmitForm, ReactionForm
 from frontend.throttling import throttle_wait, throttled_page
 from frontend.views.common import Reference, add_errors, cards_for, paginate, refusal
-from proposals.duplicates.selectors import Similar, similar_published
+from proposals.duplicates.selectors import Similar, near_duplicates_of_text
 from proposals.models import BODY_MAX, BODY_MIN, TITLE_MAX, TITLE_MIN, Proposal
 from proposals.selectors import (
     proposal_find_visible,
@@ -88,7 +90,7 @@ def proposal_submit_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and not request.POST.get("confirmed_new"):
         # Before filing: published proposals nearly the same as this one. The author may
         # react to one instead, or submit anyway (the form comes back with confirmed_new).
-        similar = similar_published(
+        similar = near_duplicates_of_text(
             strategy=strategy, title=form.cleaned_data["title"], body=form.cleaned_data["body"]
         )
     if request.method == "POST" and form.is_valid() and not similar:
@@ -138,16 +140,20 @@ def _refuse_text(form: ProposalForm) -> None:
             add_errors(form, exc)
 
 
-def _own_proposal(request: HttpRequest, proposal_id: int) -> Proposal:
+def _proposal_for(request: HttpRequest, proposal_id: int, perm: str) -> Proposal:
+    """The proposal, if the visitor may see it (else 404) and the rule `perm` lets them
+    act on it (else 403), as the API answers."""
     proposal = proposal_find_visible(user=request.user, proposal_id=proposal_id)
-    if proposal is None or proposal.author_id != request.user.pk:
+    if proposal is None:
         raise Http404
+    if not allows(request.user, perm, proposal):
+        raise PermissionDenied
     return proposal
 
 
 @login_required
 def proposal_edit_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
-    proposal = _own_proposal(request, proposal_id)
+    proposal = _proposal_for(request, proposal_id, "proposals.edit_proposal")
     if not may_edit(proposal):
         messages.error(
             request, _("A proposal can be edited only when a moderator asks for changes.")
@@ -196,7 +202,7 @@ def proposal_edit_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_withdraw_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
-    proposal = _own_proposal(request, proposal_id)
+    proposal = _proposal_for(request, proposal_id, "proposals.withdraw_proposal")
     try:
         proposal_withdraw(proposal=proposal, actor=request.user)
     except DomainError as exc:
@@ -233,6 +239,10 @@ def my_proposals(request: HttpRequest) -> HttpResponse:
 @require_POST
 def reaction_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Set a reaction, or clear it with an empty `kind`; then back to the proposal."""
+    if not allows(request.user, "proposals.react"):
+        # Refused before the proposal is looked up, as the API refuses an unverified
+        # resident; the page offers no buttons to them anyway.
+        raise PermissionDenied
     proposal = proposal_find_visible(user=request.user, proposal_id=proposal_id)
     if proposal is None:
         raise Http404

@@ -12,13 +12,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from civic.accounts import roles
+from civic.accounts.rules import allows
 from civic.errors import DomainError
 from frontend.views.common import permission_required, refusal
 from proposals.selectors import proposal_find_by_code
 from proposals.versions import selectors
 from proposals.versions.services import (
-    may_link,
     section_code_clean,
     section_link_add,
     section_link_remove,
@@ -91,7 +90,7 @@ def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     proposals linked to them."""
     strategy = _strategy_or_404(slug)
     version = _version_or_404(strategy, number)
-    responder = may_link(request.user)
+    responder = allows(request.user, "proposals.link_section")
     links = selectors.version_links(version=version, shown_only=not responder)
     changed = set(version.changed_sections)
     language = translation.get_language() or "ru"
@@ -157,13 +156,13 @@ def version_compare_page(request: HttpRequest, slug: str, a: int, b: int) -> Htt
             "items": items,
             "counts": counts,
             "touched": [item for item in items if item["change"] != UNCHANGED],
-            "responder": may_link(request.user),
+            "responder": allows(request.user, "proposals.link_section"),
         },
     )
 
 
 @require_POST
-@permission_required(roles.ANSWER)
+@permission_required("proposals.link_section")
 def version_link_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """A responder links a proposal (by its code) to a section of this version, or unlinks
     it; then back to the section on the version's page."""

@@ -10,17 +10,16 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from civic.accounts.models import User
+from civic.languages import LANGUAGE_CODES
 from proposals.answers.tokens import unsubscribe_url
 from proposals.labels import OUTCOME
 from proposals.models import Answer, Proposal
-
-LANGUAGES = ("ru", "kk", "en")
 
 
 def email_language(recipient: User, proposal: Proposal) -> str:
     """The recipient's own language; the proposal's for an account without a usable one."""
     for language in (recipient.language, proposal.language):
-        if language in LANGUAGES:
+        if language in LANGUAGE_CODES:
             return language
     return "ru"
 
@@ -29,7 +28,7 @@ def answer_email(
     *, proposal: Proposal, answer: Answer, recipient: User, language: str
 ) -> tuple[str, str]:
     """(subject, body) about `answer` for `recipient`, the author or a reactor."""
-    language = language if language in LANGUAGES else "ru"
+    language = language if language in LANGUAGE_CODES else "ru"
     with translation.override(language):
         context = {
             "is_author": recipient.pk == proposal.author_id,

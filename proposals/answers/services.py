@@ -13,14 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from civic.accounts import roles
 from civic.accounts.models import User
+from civic.accounts.rules import allows
 from civic.celery import enqueue_on_commit
 from civic.errors import DomainError, InvalidInput, NotAllowed, StateConflict
 from civic.text import clean_text
 from proposals.models import Answer, Proposal, ProposalEvent
 from proposals.summary.services import summary_mark_dirty
-from proposals.tallies import tally_mark_dirty
+from proposals.tallies.services import tally_mark_dirty
 
 Outcome = Answer.Outcome
 TEXT_MAX = 10_000
@@ -45,7 +45,7 @@ def answer_text_clean(*, outcome: str, text: str) -> str:
 
 
 def may_answer(user: User) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(roles.ANSWER)
+    return allows(user, "proposals.answer")
 
 
 def _state(answer: Answer | None) -> dict[str, Any] | None:
@@ -71,7 +71,6 @@ def answer_save(
     saw ("" for none): when someone changed the answer since, this is a conflict rather
     than a silent overwrite.
     """
-    from proposals.answers.tasks import send_answer_emails
 
     if not may_answer(responder):
         raise NotAllowed(gettext_noop("Only responders give the city's answer."))
@@ -133,7 +132,7 @@ def answer_save(
     tally_mark_dirty(strategy_id=proposal.strategy_id)
     summary_mark_dirty(strategy_id=proposal.strategy_id)
     if publish and not was_published:
-        enqueue_on_commit(send_answer_emails, proposal.pk)
+        enqueue_on_commit("proposals.send_answer_emails", proposal.pk)
     return answer
 
 

@@ -32,5 +32,5 @@ def answer_email_sweep() -> int:
         .values_list("proposal_id", flat=True)[:500]
     )
     for proposal_id in proposal_ids:
-        enqueue(send_answer_emails, proposal_id)
+        enqueue("proposals.send_answer_emails", proposal_id)
     return len(proposal_ids)

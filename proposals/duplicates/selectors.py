@@ -125,7 +125,7 @@ def _similar_to(
     return [Similar(rows[pk], round(scores[pk], 2)) for pk in ranked if pk in rows]
 
 
-def similar_published(
+def near_duplicates_of_text(
     *, strategy: Strategy, title: str, body: str, limit: int = 5
 ) -> list[Similar]:
     """Published proposals of the strategy nearly the same as a text not yet submitted, most
@@ -139,7 +139,9 @@ def similar_published(
     )
 
 
-def near_duplicates(*, user: User, proposal: Proposal, limit: int = 20) -> list[Similar]:
+def near_duplicates_of_proposal(
+    *, user: User, proposal: Proposal, limit: int = 20
+) -> list[Similar]:
     """The proposals of the same strategy (that this user may see) nearly the same as this
     one, most similar first. Works from the text, so a proposal the background task has not
     fingerprinted yet already has its near-duplicates."""

@@ -16,11 +16,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from civic.languages import LANGUAGE_CODES
 from proposals.cells import csv_writer, neutralise_sql
 from proposals.reports.rows import COLUMNS
 
 CHUNK = 100_000
-_LANGUAGES = ("ru", "kk", "en")
 _plain = neutralise_sql
 # Every field quoted, as csv_writer quotes them; lines end in LF, as it ends them.
 _OPTIONS = "(FORMAT csv, FORCE_QUOTE *)"
@@ -72,7 +72,7 @@ def write_csv_copy(
     path: Path, queryset: Any, language: str, on_chunk: Callable[[int], None]
 ) -> int:
     """Write the CSV report of `queryset` with PostgreSQL's COPY; returns the row count."""
-    language = language if language in _LANGUAGES else "ru"
+    language = language if language in LANGUAGE_CODES else "ru"
     rows = 0
     last = 0
     with path.open("wb") as out, connection.cursor() as cursor:

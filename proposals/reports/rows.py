@@ -16,7 +16,7 @@ from django.utils import timezone
 from proposals.cells import neutralise
 from proposals.models import Proposal, Reaction
 
-# The column names of API.md, in its order: CSV header and the XLSX proposals sheet.
+# The column names of docs/api.md, in its order: CSV header and the XLSX proposals sheet.
 COLUMNS = (
     "code",
     "created_at",

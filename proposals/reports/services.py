@@ -20,10 +20,11 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from civic.accounts import roles
 from civic.accounts.models import User
+from civic.accounts.rules import allows, sees_every_report
 from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput, NotAllowed
+from civic.languages import LANGUAGE_CODES, supported_language
 from proposals.charts import bars
 from proposals.filters import OVERDUE, UNANSWERED, WHOLE_DOCUMENT, ProposalFilter
 from proposals.labels import ACTION, OUTCOME, REACTION, REASON, STATUS, section_label
@@ -85,9 +86,8 @@ def report_order(
     *, user: User, strategy_slug: str, format: str, filters: Any = None, language: str = "ru"
 ) -> Report:
     """Record the order and queue the build; a bad filter is refused now, not at build time."""
-    from proposals.tasks import report_build
 
-    if not user.has_perm(roles.ORDER_REPORT):
+    if not allows(user, "proposals.order_reports"):
         raise NotAllowed(gettext_noop("Only analysts and admins order reports."))
     if format not in Report.Format.values:
         raise InvalidInput(
@@ -106,9 +106,9 @@ def report_order(
         strategy=strategy,
         format=format,
         filters=clean,
-        language=language if language in ("ru", "kk", "en") else "ru",
+        language=supported_language(language),
     )
-    enqueue_on_commit(report_build, report.pk)
+    enqueue_on_commit("proposals.report_build", report.pk)
     return report
 
 
@@ -118,7 +118,7 @@ def report_list_of(*, user: User) -> Any:
 
 
 def report_visible_to(user: User) -> Any:
-    if user.has_perm(roles.VIEW_ALL_REPORTS):
+    if sees_every_report(user):
         return Report.objects.all()
     return Report.objects.filter(ordered_by=user)
 
@@ -233,7 +233,6 @@ def report_fail(*, report_id: int, attempt: int | None, error: str) -> None:
 
 def report_sweep() -> dict[str, int]:
     """Requeue reports whose message was lost or whose worker died; fail those that keep dying."""
-    from proposals.tasks import report_build
 
     now = timezone.now()
     requeued = failed = 0
@@ -245,7 +244,7 @@ def report_sweep() -> dict[str, int]:
     for report_id in lost.values_list("pk", flat=True)[:100]:
         # Stamped so the next sweep waits as long again before sending another message.
         Report.objects.filter(pk=report_id, status=Status.QUEUED).update(started_at=now)
-        enqueue_on_commit(report_build, report_id)
+        enqueue_on_commit("proposals.report_build", report_id)
         requeued += 1
     stall = now - timedelta(seconds=settings.CIVIC_REPORT_STALL_SECONDS)
     stuck = Report.objects.filter(status=Status.RUNNING).filter(
@@ -264,7 +263,7 @@ def report_sweep() -> dict[str, int]:
         elif Report.objects.filter(
             pk=report.pk, status=Status.RUNNING, attempt=report.attempt
         ).update(status=Status.QUEUED, started_at=now):
-            enqueue_on_commit(report_build, report.pk)
+            enqueue_on_commit("proposals.report_build", report.pk)
             requeued += 1
     return {"requeued": requeued, "failed": failed}
 
@@ -320,7 +319,7 @@ def filters_readable(filters: Mapping[str, Any]) -> list[tuple[str, str]]:
             return str(STATUS.get(value, value))
         if name == "answer":
             return str(answers.get(value, value))
-        if name == "language" and value in ("ru", "kk", "en"):
+        if name == "language" and value in LANGUAGE_CODES:
             return str(translation.get_language_info(value)["name_translated"])
         if name == "section":
             if value == WHOLE_DOCUMENT:
@@ -345,7 +344,7 @@ def _readable(report: Report, queryset: Any) -> dict[str, Any]:
     themes = {t.slug: t.name for t in theme_list()}
     districts = {d.slug: d.name for d in district_list()}
     languages = {
-        code: translation.get_language_info(code)["name_translated"] for code in ("ru", "kk", "en")
+        code: translation.get_language_info(code)["name_translated"] for code in LANGUAGE_CODES
     }
     reactions = [str(REACTION[kind]) for kind in Reaction.Kind.values]
     columns = [

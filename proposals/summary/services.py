@@ -27,8 +27,9 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from civic.celery import app, enqueue_on_commit
+from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput
+from civic.languages import LANGUAGE_CODES
 from proposals.labels import STATUS
 from proposals.models import Proposal, SummaryFile
 from proposals.summary import writers
@@ -45,7 +46,6 @@ from strategy.models import District, Section, Strategy, Theme
 logger = logging.getLogger(__name__)
 Status = SummaryFile.Status
 FORMATS = tuple(SummaryFile.Format.values)
-LANGUAGES = ("ru", "kk", "en")
 BUILD_TASK = "proposals.summary_build"
 
 # A summary row is short (no proposal body): even a million of them are written well
@@ -94,7 +94,7 @@ def _stalled(summary: SummaryFile, now: Any) -> bool:
 def _send(summary_id: int) -> None:
     # The task by its registered name: tasks import these services, so importing the
     # task module here would be a cycle; proposals/apps.py registers it at start.
-    enqueue_on_commit(app.tasks[BUILD_TASK], summary_id)
+    enqueue_on_commit(BUILD_TASK, summary_id)
 
 
 @transaction.atomic
@@ -112,7 +112,7 @@ def summary_file_request(*, strategy: Strategy, format: str, language: str) -> S
             field="format",
             params={"format": format},
         )
-    language = language if language in LANGUAGES else "ru"
+    language = language if language in LANGUAGE_CODES else "ru"
     key = {"strategy": strategy, "format": format, "language": language}
     # Most requests find the file current: they take no lock and write nothing.
     summary = SummaryFile.objects.filter(**key).first()

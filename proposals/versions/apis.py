@@ -8,22 +8,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from civic.accounts import roles
 from civic.accounts.permissions import requires
 from civic.errors import InvalidInput
+from civic.languages import LANGUAGE_CODES
 from proposals.models import Proposal
 from proposals.selectors import proposal_find_by_code
 from proposals.versions import selectors, serializers, services
 from strategy.models import Strategy, StrategyVersion
 from strategy.selectors import strategy_get_public
 
-CanAnswer = requires(roles.ANSWER)
+# Responders (and admins) link answered proposals to the sections they changed.
+CanLink = requires("proposals.link_section")
 
 _LANGUAGE = OpenApiParameter(
     "Accept-Language",
     str,
     location=OpenApiParameter.HEADER,
-    enum=["ru", "kk", "en"],
+    enum=list(LANGUAGE_CODES),
     description="Language of the titles and of the diffed text (ru by default)",
 )
 
@@ -95,7 +96,7 @@ def _proposal(request: Request, version: StrategyVersion, reference: str) -> Pro
 class VersionLinkApi(APIView):
     """Responders (and admins) link a proposal the city accepted to a section it changed."""
 
-    permission_classes = [CanAnswer]
+    permission_classes = [CanLink]
 
     def _parse(self, request: Request, slug: str, number: int) -> dict:
         version = _version(slug, number)

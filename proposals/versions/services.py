@@ -14,18 +14,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from civic.accounts import roles
 from civic.accounts.models import User
+from civic.accounts.rules import allows
 from civic.errors import InvalidInput, NotAllowed, StateConflict
 from proposals.models import Answer, AnswerSectionLink, Proposal, ProposalEvent
-from strategy.importers import import_strategy_files
 from strategy.models import Strategy, StrategyVersion
+from strategy.services import strategy_import_files
 
 _CODE_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 
 
 def may_link(user: User) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(roles.ANSWER)
+    return allows(user, "proposals.link_section")
 
 
 def section_code_clean(code: str) -> str:
@@ -151,7 +151,7 @@ def demo_revise(*, strategy: Strategy, responder: User) -> int:
     """
     files = sorted(DEMO_REVISED_DIR.glob(f"{strategy.slug}.*.md"))
     with transaction.atomic():
-        import_strategy_files(files)
+        strategy_import_files(files)
         revision = StrategyVersion.objects.filter(strategy=strategy).order_by("-number").first()
         if revision is None or revision.number < 2:
             return 0

@@ -18,7 +18,7 @@ from civic.accounts.services import user_delete
 from civic.errors import NotAllowed
 from proposals import services
 from proposals.models import Proposal, Reaction, Report, Tally
-from proposals.tallies import tally_compute, tally_rebuild
+from proposals.tallies.services import tally_compute, tally_rebuild
 from tests.conftest import client_for, page_client_for
 from tests.factories import StrategyFactory, UserFactory
 

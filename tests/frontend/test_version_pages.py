@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from civic.accounts.services import role_grant
 from proposals.models import Answer, AnswerSectionLink, ProposalEvent
-from strategy.importers import import_strategy_files
 from strategy.models import Section, Strategy, StrategyVersion
+from strategy.services import strategy_import_files
 from tests.conftest import page_client_for
 from tests.factories import ProposalFactory, UserFactory
 
@@ -29,7 +29,7 @@ def _page(response) -> str:
 def revised(tmp_path) -> Strategy:
     """Version 1, then version 2 with section 1.1 reworded (ru, en) and section 2.2 added."""
     files = [Path(shutil.copy(path, tmp_path / path.name)) for path in ALMATY]
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
     replacements = [
         (
             "Общественный транспорт связывает",
@@ -49,7 +49,7 @@ def revised(tmp_path) -> Strategy:
             assert replacement[0] in text
             text = text.replace(*replacement)
         path.write_text(text.rstrip("\n") + f"\n\n### 2.2. {title}\n\n{body}\n", encoding="utf-8")
-    import_strategy_files(files)
+    strategy_import_files(files)
     return strategy
 
 
@@ -129,13 +129,13 @@ def test_removed_words_are_struck_and_sections_marked_in_words(client, tmp_path)
         "## 1. Раздел\n\nВсе дворы должны быть освещены.\n\n## 2. Лишний\n\nУдалить.\n",
         encoding="utf-8",
     )
-    import_strategy_files([path])
+    strategy_import_files([path])
     path.write_text(
         "---\nslug: words\nlanguage: ru\nstatus: open\n---\n# Документ\n\n"
         "## 1. Раздел\n\nВсе дворы будут освещены.\n",
         encoding="utf-8",
     )
-    import_strategy_files([path])
+    strategy_import_files([path])
     page = _page(client.get("/en/strategies/words/versions/1/compare/2/"))
     assert re.search(r"<del>.*?должны быть.*?</del>", page, re.S)
     assert re.search(r"<ins>.*?будут.*?</ins>", page, re.S)

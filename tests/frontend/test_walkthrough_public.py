@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 
 from proposals.models import Proposal
 from proposals.services import proposal_moderate, proposal_submit, reaction_set
-from proposals.tallies import tally_rebuild
+from proposals.tallies.services import tally_rebuild
 from strategy.models import Theme
 from tests.conftest import page_client_for
 from tests.factories import SectionFactory, UserFactory

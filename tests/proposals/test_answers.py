@@ -12,7 +12,7 @@ from civic.accounts.services import role_grant
 from proposals.answers.services import answer_save, answer_save_many
 from proposals.models import Answer, Proposal, ProposalEvent, Reaction
 from proposals.services import proposal_moderate, reaction_set
-from proposals.tallies import tally_compute
+from proposals.tallies.services import tally_compute
 from tests.conftest import client_for
 from tests.factories import ProposalFactory, SectionFactory, UserFactory
 
@@ -493,7 +493,7 @@ def test_median_from_a_histogram_is_the_median_of_the_days(seed):
     import random
     import statistics
 
-    from proposals.tallies import _median_days
+    from proposals.tallies.services import _median_days
 
     rng = random.Random(seed)
     days = [rng.randint(0, 60) for _ in range(rng.randint(1, 40))]

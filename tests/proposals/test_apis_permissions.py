@@ -1,4 +1,4 @@
-"""Who may do what: every endpoint of API.md (reports aside) tried by every kind of caller.
+"""Who may do what: every endpoint of docs/api.md (reports aside) tried by every kind of caller.
 
 Callers: anonymous, the author (a resident), another resident, a moderator, an analyst and an
 admin. The tables below are the contract; a refused request must leave the database as it was.

@@ -1,4 +1,4 @@
-"""Every input rule of API.md: a 400 naming the field, and nothing saved.
+"""Every input rule of docs/api.md: a 400 naming the field, and nothing saved.
 
 Also the proposal state machine driven through the API: the allowed transitions, the
 forbidden ones (409, nothing changed), the audit trail they leave and the author's email.

@@ -20,14 +20,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from civic.accounts.models import User
-from proposals import tasks
 from proposals.duplicates import fingerprint as fp
+from proposals.duplicates import tasks
 from proposals.duplicates.selectors import (
     duplicate_group_labels,
     duplicate_groups,
     group_sizes,
-    near_duplicates,
-    similar_published,
+    near_duplicates_of_proposal,
+    near_duplicates_of_text,
     strategies_needing_refresh,
 )
 from proposals.duplicates.services import (
@@ -210,7 +210,7 @@ def _campaign_texts():
 def _send_campaign(strategy, resident, submit_one) -> dict[str, Proposal]:
     found: dict[str, Proposal] = {}
     for name, title, body in _campaign_texts():
-        # The resident sent one copy: near_duplicates shows a resident their own.
+        # The resident sent one copy: near_duplicates_of_proposal shows a resident their own.
         author = resident if name == "ru-word" else UserFactory()
         found[name] = submit_one(author=author, strategy=strategy, title=title, body=body)
     return found
@@ -868,7 +868,7 @@ def published(campaign, moderator) -> dict[str, Proposal]:
 
 def test_similar_published_finds_only_published_ones_most_similar_first(published, strategy):
     title, body = CAMPAIGNS["ru"]["original"]
-    found = similar_published(strategy=strategy, title=title, body=body)
+    found = near_duplicates_of_text(strategy=strategy, title=title, body=body)
     assert [s.proposal.pk for s in found] and all(
         s.proposal.status == Proposal.Status.PUBLISHED for s in found
     )
@@ -880,14 +880,15 @@ def test_similar_published_finds_only_published_ones_most_similar_first(publishe
         assert item.similarity == round(expected, 2)
         assert item.similarity >= fp.params().threshold
     assert [
-        s.proposal.pk for s in similar_published(strategy=strategy, title=title, body=body, limit=1)
+        s.proposal.pk
+        for s in near_duplicates_of_text(strategy=strategy, title=title, body=body, limit=1)
     ] == [found[0].proposal.pk]
 
 
 def test_similar_published_ranks_ties_by_id(published, strategy, moderator):
     _publish(published["ru-punctuation"], moderator)
     _publish(published["ru-original"], moderator)
-    found = similar_published(strategy=strategy, title=RU_TITLE, body=RU_BODY)
+    found = near_duplicates_of_text(strategy=strategy, title=RU_TITLE, body=RU_BODY)
     # The two copies with the same folded text score 1.0, the older first.
     assert [s.proposal.pk for s in found[:2]] == sorted(
         _ids(published, "ru-original", "ru-punctuation")
@@ -899,18 +900,18 @@ def test_similar_published_ranks_ties_by_id(published, strategy, moderator):
 def test_similar_published_looks_in_the_one_strategy(published, submit, moderator):
     other = StrategyFactory(slug="astana-test", code_prefix="AST")
     copy = _publish(submit(other, RU_TITLE, RU_BODY), moderator)
-    found = similar_published(strategy=other, title=RU_TITLE, body=RU_BODY)
+    found = near_duplicates_of_text(strategy=other, title=RU_TITLE, body=RU_BODY)
     assert [s.proposal.pk for s in found] == [copy.pk]
 
 
 def test_similar_published_of_an_unrelated_text_is_empty(published, strategy):
-    assert similar_published(strategy=strategy, title=ELSEWHERE[0], body=ELSEWHERE[1]) == []
+    assert near_duplicates_of_text(strategy=strategy, title=ELSEWHERE[0], body=ELSEWHERE[1]) == []
 
 
 def test_near_duplicates_shows_staff_every_status_but_itself(published, moderator, analyst):
     proposal = published["ru-original"]
     for user in (moderator, analyst):
-        found = near_duplicates(user=user, proposal=proposal)
+        found = near_duplicates_of_proposal(user=user, proposal=proposal)
         assert {s.proposal.pk for s in found} == _ids(
             published, "ru-word", "ru-sentence", "ru-punctuation", "ru-typo"
         )
@@ -918,16 +919,18 @@ def test_near_duplicates_shows_staff_every_status_but_itself(published, moderato
         assert {s.proposal.status for s in found} == {"pending", "published"}
         assert found[0].proposal.pk == published["ru-punctuation"].pk
         assert found[0].similarity == 1.0
-    assert len(near_duplicates(user=moderator, proposal=proposal, limit=2)) == 2
+    assert len(near_duplicates_of_proposal(user=moderator, proposal=proposal, limit=2)) == 2
 
 
 def test_near_duplicates_shows_a_resident_published_ones_and_their_own(
     published, resident, other_resident
 ):
     proposal = published["ru-typo"]
-    mine = {s.proposal.pk for s in near_duplicates(user=resident, proposal=proposal)}
+    mine = {s.proposal.pk for s in near_duplicates_of_proposal(user=resident, proposal=proposal)}
     assert mine == _ids(published, "ru-sentence", "ru-word")  # published, and their own
-    theirs = {s.proposal.pk for s in near_duplicates(user=other_resident, proposal=proposal)}
+    theirs = {
+        s.proposal.pk for s in near_duplicates_of_proposal(user=other_resident, proposal=proposal)
+    }
     assert theirs == _ids(published, "ru-sentence")
 
 
@@ -940,7 +943,7 @@ def test_near_duplicates_of_a_proposal_not_fingerprinted_yet(campaign, strategy,
         status=Proposal.Status.PENDING,
     )
     assert not Fingerprint.objects.filter(proposal=fresh).exists()
-    found = near_duplicates(user=moderator, proposal=fresh)
+    found = near_duplicates_of_proposal(user=moderator, proposal=fresh)
     assert {s.proposal.pk for s in found} == _ids(campaign, *(f"kk-{v}" for v in VARIANTS))
     assert not Fingerprint.objects.filter(proposal=fresh).exists()
 
@@ -1290,7 +1293,7 @@ def test_a_lookup_reads_a_bounded_number_of_one_groups_members(
     copies = [submit(strategy, title, f"{body} {'!' * n}") for n in range(12)]
     assert len(_partition(strategy)) == 1
     monkeypatch.setattr(selectors, "MEMBERS_PER_GROUP", 4)
-    found = near_duplicates(user=moderator, proposal=copies[-1])
+    found = near_duplicates_of_proposal(user=moderator, proposal=copies[-1])
     # Like one member, like the group: four of the eleven others are enough to say so.
     assert len(found) == 4
     scores = [item.similarity for item in found]

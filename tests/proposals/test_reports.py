@@ -1,4 +1,4 @@
-"""Reports (API.md, "Reports"): ordering, the files' contents, privacy, and the background
+"""Reports (docs/api.md, "Reports"): ordering, the files' contents, privacy, and the background
 machinery that builds, sweeps and expires them.
 
 Builds run eagerly: an order enqueues its build on commit, so every order that should be
@@ -24,14 +24,14 @@ from proposals import services
 from proposals.models import Proposal, Report
 from proposals.reports import services as report_services
 from proposals.reports import writers
-from proposals.tasks import report_build, report_expire, report_sweep
+from proposals.reports.tasks import report_build, report_expire, report_sweep
 from strategy.models import District, Theme
 from tests.conftest import client_for
 from tests.factories import SectionFactory, StrategyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# API.md, in its order: the CSV header and the header row of the XLSX proposals sheet.
+# docs/api.md, in its order: the CSV header and the header row of the XLSX proposals sheet.
 API_COLUMNS = [
     "code",
     "created_at",
@@ -608,7 +608,7 @@ def test_report_in_the_analysts_language_keeps_the_column_names(
     world["section"].save(update_fields=["title_en"])
     csv_report = _built(analyst, django_capture_on_commit_callbacks, fmt="csv")
     assert csv_report.language == "en"
-    records = _csv_records(_path(csv_report))  # the header is still API.md's
+    records = _csv_records(_path(csv_report))  # the header is still docs/api.md's
     assert records[world["p"]["trees"].code]["section_title"] == "Green city"
     xlsx_report = _built(analyst, django_capture_on_commit_callbacks, fmt="xlsx")
     assert _xlsx_records(_path(xlsx_report))[world["p"]["trees"].code]["section_title"] == (

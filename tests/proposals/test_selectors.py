@@ -50,7 +50,7 @@ def _queries(user, url: str) -> tuple[int, dict]:
     return len(captured.captured_queries), response.json()
 
 
-# The issue pins 10 and 200 rows, STYLE.md 10 and 500: all three give one count.
+# The issue pins 10 and 200 rows, docs/conventions.md 500 too: all three give one count.
 SIZES = (10, 200, 500)
 
 

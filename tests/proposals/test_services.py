@@ -10,7 +10,7 @@ from civic.errors import InvalidInput, NotAllowed, StateConflict
 from proposals import services
 from proposals.language import detect_language
 from proposals.models import Proposal, ProposalEvent, Reaction, Tally
-from proposals.tallies import tally_rebuild
+from proposals.tallies.services import tally_rebuild
 from strategy.models import Theme
 from tests.factories import ProposalFactory, SectionFactory, StrategyFactory, UserFactory
 

@@ -172,7 +172,7 @@ def test_the_decide_page_ticks_the_suggested_theme_beside_the_authors(client, su
 @pytest.mark.django_db
 def test_the_sweep_suggests_for_proposals_whose_message_was_lost(submitted):
     from proposals.models import Proposal
-    from proposals.tasks import suggestion_sweep
+    from proposals.suggest.tasks import suggestion_sweep
 
     Proposal.objects.filter(pk=submitted.pk).update(suggested_themes=[], suggestion_version="")
     assert suggestion_sweep() == 1
@@ -253,7 +253,7 @@ def test_retraining_learns_a_word_from_confirmed_themes_and_versions_the_model(
     strategy, resident, moderator
 ):
     from proposals.models import Proposal, SuggesterModel
-    from proposals.services import proposal_suggestions_save
+    from proposals.suggest.services import proposal_suggestions_save
     from proposals.suggest.training import current_suggester, suggester_retrain
 
     before = default_suggester().suggest("Опять тарантасы!").themes
@@ -321,8 +321,8 @@ def test_a_campaign_teaches_once(strategy, resident, moderator):
 
 @pytest.mark.django_db
 def test_retraining_waits_for_enough_new_confirmations(strategy, resident, moderator):
+    from proposals.suggest.tasks import suggester_retrain as retrain_task
     from proposals.suggest.training import suggester_retrain
-    from proposals.tasks import suggester_retrain as retrain_task
 
     _confirmed(strategy, resident, moderator, *_TAUGHT[0], "safety")
     assert suggester_retrain() is None
@@ -332,7 +332,7 @@ def test_retraining_waits_for_enough_new_confirmations(strategy, resident, moder
 @pytest.fixture
 def judged_on_few(monkeypatch):
     """Judge on held-out proposals from 5 per language, and let the model count fully."""
-    from proposals.suggest import classifier, training
+    from proposals.suggest import training
 
     monkeypatch.setattr(training, "MIN_JUDGED", 5)
     monkeypatch.setattr(training, "BLEND_HALF", 1)

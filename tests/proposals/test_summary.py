@@ -1,4 +1,4 @@
-"""The summary table (API.md, "Answers"): its rows, their order, what never reaches them,
+"""The summary table (docs/api.md, docs/summary.md): its rows, their order, what never reaches them,
 and its files built in the background (CSV, XLSX, HTML) with the claim, staleness and
 sweep machinery behind them.
 

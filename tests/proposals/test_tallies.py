@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from proposals import services
 from proposals.models import Proposal, Reaction, Tally
-from proposals.tallies import tally_compute, tally_rebuild
+from proposals.tallies.services import tally_compute, tally_rebuild
 from strategy.models import District, Theme
 from tests.conftest import client_for
 from tests.factories import ProposalFactory, SectionFactory, StrategyFactory, UserFactory
@@ -225,7 +225,7 @@ def test_tally_counts_hold_under_atomic_rollback(strategy, resident):
 def test_web_process_reuses_a_snapshot_for_a_moment(strategy, settings):
     from django.core.cache import cache
 
-    from proposals.selectors import tally_json
+    from proposals.tallies.selectors import tally_json
 
     settings.CIVIC_TALLY_LOCAL_SECONDS = 60
     tally_rebuild(strategy_id=strategy.pk)

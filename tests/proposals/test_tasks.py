@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from proposals import services
 from proposals.models import ProposalEvent, Tally
-from proposals.tasks import decision_email_sweep, send_decision_email, tally_refresh, tally_sweep
+from proposals.tallies.tasks import tally_refresh, tally_sweep
+from proposals.tasks import decision_email_sweep, send_decision_email
 from tests.factories import ProposalFactory, StrategyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.utils import timezone
 from civic.accounts.services import role_grant
 from proposals.models import Answer, AnswerSectionLink, Proposal, ProposalEvent
 from proposals.versions.services import DEMO_DIR, DEMO_REVISED_SECTIONS, demo_revise
-from strategy.importers import import_strategy_files
 from strategy.models import Section, Strategy, StrategyVersion, Theme
+from strategy.services import strategy_import_files
 from tests.conftest import client_for
 from tests.factories import ProposalFactory, UserFactory
 
@@ -31,7 +31,7 @@ def revised(tmp_path) -> Strategy:
     """The test document imported (version 1), then revised (version 2): section 1.1
     reworded in ru and en, a new section 2.2 added in every language."""
     files = [Path(shutil.copy(path, tmp_path / path.name)) for path in ALMATY]
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
     _edit(
         files[0],
         "Общественный транспорт связывает окраины с центром.",
@@ -53,7 +53,7 @@ def revised(tmp_path) -> Strategy:
     ):
         text = path.read_text(encoding="utf-8")
         path.write_text(text.rstrip("\n") + f"\n\n### 2.2. {title}\n\n{body}\n", encoding="utf-8")
-    import_strategy_files(files)
+    strategy_import_files(files)
     assert StrategyVersion.objects.filter(strategy=strategy).count() == 2
     return strategy
 
@@ -361,7 +361,7 @@ def test_schema_describes_the_version_paths(api):
 
 def test_demo_revise_records_the_revision_and_links_once(responder):
     demo = sorted(DEMO_DIR.glob("almaty-2050.*.md"))
-    strategy = import_strategy_files(demo).strategy
+    strategy = strategy_import_files(demo).strategy
     on_section = _answered(strategy, "4.3")
     # 1.4 is new in the revision: a transport proposal on its parent goes there.
     on_parent = _answered(strategy, "1")

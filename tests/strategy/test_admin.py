@@ -56,7 +56,7 @@ def test_residents_cannot_reach_the_admin(client, resident):
 
 def test_renaming_a_theme_in_the_admin_redoes_every_tally(client, admin_user, strategy):
     from proposals.models import Tally
-    from proposals.tallies import tally_rebuild
+    from proposals.tallies.services import tally_rebuild
     from strategy.models import Theme
 
     tally_rebuild(strategy_id=strategy.pk)

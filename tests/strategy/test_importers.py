@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 
 from civic.errors import InvalidInput
 from proposals.models import Proposal, Tally
-from strategy.importers import StrategyImportError, import_strategy_files, parse_strategy_files
+from strategy.importers import StrategyImportError, parse_strategy_files
 from strategy.models import Section, Strategy
-from strategy.services import derive_code_prefix, strategy_schedule
+from strategy.services import derive_code_prefix, strategy_import_files, strategy_schedule
 
 # Not "data/": .gitignore drops every data/ folder (meant for the SQLite one).
 DATA = Path(__file__).parent / "documents"
@@ -81,7 +81,7 @@ def make_proposal(section: Section) -> Proposal:
 
 @pytest.mark.django_db
 def test_markdown_in_three_languages_fills_each_language_column():
-    result = import_strategy_files(ALMATY)
+    result = strategy_import_files(ALMATY)
 
     assert result.created is True
     assert (result.sections_created, result.sections_updated, result.sections_deleted) == (6, 0, 0)
@@ -107,7 +107,7 @@ def test_markdown_in_three_languages_fills_each_language_column():
 
 @pytest.mark.django_db
 def test_markdown_section_tree_has_parents_depths_and_preorder_positions():
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
 
     sections = list(Section.objects.filter(strategy__slug="almaty-2050").order_by("position"))
     assert [(s.code, s.parent.code if s.parent else None, s.depth) for s in sections] == [
@@ -123,7 +123,7 @@ def test_markdown_section_tree_has_parents_depths_and_preorder_positions():
 
 @pytest.mark.django_db
 def test_hash_lines_in_a_fenced_code_block_stay_in_the_body():
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
 
     transport = Section.objects.get(code="1.1")
     assert transport.body_ru.startswith("Общественный транспорт связывает окраины с центром.")
@@ -133,7 +133,7 @@ def test_hash_lines_in_a_fenced_code_block_stay_in_the_body():
 
 @pytest.mark.django_db
 def test_import_creates_a_dirty_tally():
-    result = import_strategy_files(ALMATY)
+    result = strategy_import_files(ALMATY)
 
     tally = Tally.objects.get(strategy=result.strategy)
     assert tally.is_dirty
@@ -141,7 +141,7 @@ def test_import_creates_a_dirty_tally():
 
 @pytest.mark.django_db
 def test_json_import():
-    result = import_strategy_files([DATA / "astana-2030.json"])
+    result = strategy_import_files([DATA / "astana-2030.json"])
 
     strategy = result.strategy
     assert result.created is True
@@ -179,7 +179,7 @@ def test_new_strategy_without_status_is_a_draft(tmp_path):
         """,
     )
 
-    strategy = import_strategy_files([path]).strategy
+    strategy = strategy_import_files([path]).strategy
 
     assert strategy.status == "draft"
     assert (strategy.opens_at, strategy.closes_at) == (None, None)
@@ -192,7 +192,7 @@ def test_code_prefix_can_be_given_in_front_matter(tmp_path):
     files = copy_almaty(tmp_path)
     edit(files[0], "slug: almaty-2050\n", "slug: almaty-2050\ncode_prefix: ALA2050\n")
 
-    assert import_strategy_files(files).strategy.code_prefix == "ALA2050"
+    assert strategy_import_files(files).strategy.code_prefix == "ALA2050"
 
 
 def test_derive_code_prefix():
@@ -207,7 +207,7 @@ def test_byte_order_mark_and_windows_line_ends_are_read(tmp_path):
     text = RU_HEADER + "\nОписание.\n\n## 1. Один\n\nТекст.\n"
     path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
 
-    strategy = import_strategy_files([path]).strategy
+    strategy = strategy_import_files([path]).strategy
 
     assert strategy.description_ru == "Описание."
     assert strategy.sections.get().body_ru == "Текст."
@@ -217,7 +217,7 @@ def test_byte_order_mark_and_windows_line_ends_are_read(tmp_path):
 def test_a_heading_inside_a_block_quote_is_body_text(tmp_path):
     path = write(tmp_path, "a.ru.md", RU_HEADER + "\n## 1. Один\n\n> ## Цитата\n")
 
-    strategy = import_strategy_files([path]).strategy
+    strategy = strategy_import_files([path]).strategy
 
     assert strategy.sections.get().body_ru == "> ## Цитата"
 
@@ -227,7 +227,7 @@ def test_a_heading_inside_a_block_quote_is_body_text(tmp_path):
 
 @pytest.mark.django_db
 def test_reimport_keeps_section_ids_and_updates_text(tmp_path):
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
     ids = dict(Section.objects.values_list("code", "pk"))
     version = Tally.objects.get().dirty_version
     files = copy_almaty(tmp_path)
@@ -237,7 +237,7 @@ def test_reimport_keeps_section_ids_and_updates_text(tmp_path):
         with path.open("a", encoding="utf-8") as file:
             file.write(f"\n### 2.2. {title}\n\nText.\n")
 
-    result = import_strategy_files(files)
+    result = strategy_import_files(files)
 
     assert result.created is False
     assert (result.sections_created, result.sections_updated, result.sections_deleted) == (1, 2, 0)
@@ -256,10 +256,10 @@ def test_reimport_keeps_section_ids_and_updates_text(tmp_path):
 
 @pytest.mark.django_db
 def test_reimport_of_the_same_text_changes_nothing():
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
     before = snapshot()
 
-    result = import_strategy_files(ALMATY)
+    result = strategy_import_files(ALMATY)
 
     assert result.changed is False
     assert (result.sections_created, result.sections_updated, result.sections_deleted) == (0, 0, 0)
@@ -268,7 +268,7 @@ def test_reimport_of_the_same_text_changes_nothing():
 
 @pytest.mark.django_db
 def test_reimport_keeps_stored_status_dates_and_prefix_when_the_text_omits_them(tmp_path):
-    strategy = import_strategy_files(ALMATY).strategy
+    strategy = strategy_import_files(ALMATY).strategy
     Strategy.objects.filter(pk=strategy.pk).update(code_prefix="ALA2050")
     strategy_schedule(
         strategy=Strategy.objects.get(pk=strategy.pk),
@@ -280,7 +280,7 @@ def test_reimport_keeps_stored_status_dates_and_prefix_when_the_text_omits_them(
     for line in ("status: open\n", "opens_at: 2019-11-29\n", "closes_at: 2020-01-31\n"):
         edit(files[0], line, "")
 
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
 
     strategy.refresh_from_db()
     assert strategy.code_prefix == "ALA2050"
@@ -290,10 +290,10 @@ def test_reimport_keeps_stored_status_dates_and_prefix_when_the_text_omits_them(
 
 @pytest.mark.django_db
 def test_reimport_overwrites_status_and_dates_given_in_the_text(tmp_path):
-    strategy = import_strategy_files(ALMATY).strategy
+    strategy = strategy_import_files(ALMATY).strategy
     strategy_schedule(strategy=strategy, status="draft", opens_at=None, closes_at=None)
 
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
 
     strategy.refresh_from_db()
     assert strategy.status == "open"
@@ -302,14 +302,14 @@ def test_reimport_overwrites_status_and_dates_given_in_the_text(tmp_path):
 
 @pytest.mark.django_db
 def test_reimport_that_drops_a_section_without_proposals_deletes_it(tmp_path):
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
     utilities_id = Section.objects.get(code="1.2").pk
     transport_id = Section.objects.get(code="1.1").pk
     files = copy_almaty(tmp_path)
     for path in files:
         drop_section(path, "### 1.2.", "## 2.")
 
-    result = import_strategy_files(files)
+    result = strategy_import_files(files)
 
     assert result.sections_deleted == 1
     assert not Section.objects.filter(pk=utilities_id).exists()
@@ -325,7 +325,7 @@ def test_reimport_that_drops_a_section_without_proposals_deletes_it(tmp_path):
 
 @pytest.mark.django_db
 def test_reimport_that_drops_a_section_with_proposals_stops_and_changes_nothing(tmp_path):
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
     proposal = make_proposal(Section.objects.get(code="2.1.1"))
     files = copy_almaty(tmp_path)
     # Also a change that would otherwise be written, and a section that could be deleted.
@@ -338,7 +338,7 @@ def test_reimport_that_drops_a_section_with_proposals_stops_and_changes_nothing(
     before = snapshot()
 
     with pytest.raises(StrategyImportError) as caught:
-        import_strategy_files(files)
+        strategy_import_files(files)
 
     assert any(
         "section 2.1.1" in message and "1 proposal" in message for message in caught.value.messages
@@ -352,14 +352,14 @@ def test_reimport_that_drops_a_section_with_proposals_stops_and_changes_nothing(
 
 @pytest.mark.django_db
 def test_reimport_whose_date_clashes_with_the_stored_one_is_refused(tmp_path):
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
     files = copy_almaty(tmp_path)
     edit(files[0], "opens_at: 2019-11-29\n", "")
     edit(files[0], "closes_at: 2020-01-31", "closes_at: 2019-11-01")
     before = snapshot()
 
     with pytest.raises(StrategyImportError) as caught:
-        import_strategy_files(files)
+        strategy_import_files(files)
 
     assert caught.value.messages == [
         f"{files[0]}:5: closes_at 2019-11-01 would be before opens_at 2019-11-29"
@@ -369,13 +369,13 @@ def test_reimport_whose_date_clashes_with_the_stored_one_is_refused(tmp_path):
 
 @pytest.mark.django_db
 def test_reimport_with_a_different_code_prefix_is_refused(tmp_path):
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
     files = copy_almaty(tmp_path)
     edit(files[1], "language: kk\n", "language: kk\ncode_prefix: ALA2050\n")
     before = snapshot()
 
     with pytest.raises(StrategyImportError) as caught:
-        import_strategy_files(files)
+        strategy_import_files(files)
 
     assert caught.value.messages[0].startswith(f"{files[1]}:4: code_prefix ALA2050 differs")
     assert snapshot() == before
@@ -387,7 +387,7 @@ def test_reimport_with_a_different_code_prefix_is_refused(tmp_path):
 def assert_refused(paths: list[Path], expected: str) -> list[str]:
     """The import fails with a message containing `expected` and leaves the database empty."""
     with pytest.raises(StrategyImportError) as caught:
-        import_strategy_files(paths)
+        strategy_import_files(paths)
     messages = caught.value.messages
     assert any(expected in message for message in messages), messages
     assert not Strategy.objects.exists()
@@ -592,7 +592,7 @@ def test_parse_reports_every_problem_at_once(tmp_path):
 
 @pytest.mark.django_db
 def test_strategy_schedule_sets_status_and_dates():
-    strategy = import_strategy_files(ALMATY).strategy
+    strategy = strategy_import_files(ALMATY).strategy
 
     strategy_schedule(
         strategy=strategy, status="closed", opens_at=date(2020, 1, 1), closes_at=date(2020, 1, 1)
@@ -615,7 +615,7 @@ def test_strategy_schedule_sets_status_and_dates():
     ],
 )
 def test_strategy_schedule_refuses_bad_values(status, opens_at, closes_at, field):
-    strategy = import_strategy_files(ALMATY).strategy
+    strategy = strategy_import_files(ALMATY).strategy
 
     with pytest.raises(InvalidInput) as caught:
         strategy_schedule(strategy=strategy, status=status, opens_at=opens_at, closes_at=closes_at)
@@ -658,8 +658,6 @@ def test_command_prints_every_error_and_fails(tmp_path):
 
 @pytest.mark.django_db
 def test_hostile_files_are_import_errors_not_crashes(tmp_path):
-    from strategy.importers import StrategyImportError, import_strategy_files
-
     tagged = tmp_path / "tagged.ru.md"
     tagged.write_text(
         "---\nslug: x-2050\nlanguage: ru\nstatus: !!python/object:builtins.object {}\n---\n# T\n",
@@ -669,6 +667,6 @@ def test_hostile_files_are_import_errors_not_crashes(tmp_path):
     deep.write_text('{"slug": "x-2050", "title": ' + "[" * 100_000 + "]" * 100_000 + "}")
     for path in (tagged, deep):
         with pytest.raises(StrategyImportError) as error:
-            import_strategy_files([path])
+            strategy_import_files([path])
         assert f"{path.name}:" in error.value.messages[0]
     assert not Strategy.objects.exists()

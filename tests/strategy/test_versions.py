@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from strategy.importers import StrategyImportError, import_strategy_files
+from strategy.importers import StrategyImportError
 from strategy.models import Section, Strategy, StrategyVersion
+from strategy.services import strategy_import_files
 from strategy.versions import reflow, section_changes, version_snapshot, word_diff
 
 DATA = Path(__file__).parent / "documents"
@@ -50,7 +51,7 @@ def first_section_with_body(path: Path) -> tuple[str, str]:
 
 
 def test_first_import_records_version_one_with_every_section():
-    strategy = import_strategy_files(ALMATY).strategy
+    strategy = strategy_import_files(ALMATY).strategy
     versions = list(StrategyVersion.objects.filter(strategy=strategy))
     assert [v.number for v in versions] == [1]
     codes = list(Section.objects.filter(strategy=strategy).values_list("code", flat=True))
@@ -59,7 +60,7 @@ def test_first_import_records_version_one_with_every_section():
 
 
 def test_snapshot_holds_title_description_and_the_tree_in_every_language():
-    strategy = import_strategy_files(ALMATY).strategy
+    strategy = strategy_import_files(ALMATY).strategy
     snapshot = version_snapshot(strategy)
     assert snapshot["title"]["ru"] == strategy.title_ru
     assert snapshot["title"]["kk"] == strategy.title_kk
@@ -79,17 +80,17 @@ def test_snapshot_holds_title_description_and_the_tree_in_every_language():
 
 
 def test_reimporting_the_same_text_records_no_version():
-    import_strategy_files(ALMATY)
-    import_strategy_files(ALMATY)
+    strategy_import_files(ALMATY)
+    strategy_import_files(ALMATY)
     assert StrategyVersion.objects.count() == 1
 
 
 def test_a_changed_section_makes_version_two_and_names_only_that_section(tmp_path):
     files = copy_almaty(tmp_path)
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
     code, sentence = first_section_with_body(files[0])
     edit(files[0], sentence, sentence + " Новое обязательство города.")
-    import_strategy_files(files)
+    strategy_import_files(files)
     latest = StrategyVersion.objects.filter(strategy=strategy).order_by("-number").first()
     assert latest.number == 2
     assert latest.changed_sections == [code]
@@ -104,18 +105,18 @@ def test_a_changed_section_makes_version_two_and_names_only_that_section(tmp_pat
 
 def test_a_change_in_one_language_only_counts(tmp_path):
     files = copy_almaty(tmp_path)
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
     code, sentence = first_section_with_body(files[1])  # the Kazakh file
     edit(files[1], sentence, sentence + " Жаңа сөйлем.")
-    import_strategy_files(files)
+    strategy_import_files(files)
     assert StrategyVersion.objects.get(strategy=strategy, number=2).changed_sections == [code]
 
 
 def test_status_or_dates_alone_make_no_version(tmp_path):
     files = copy_almaty(tmp_path)
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
     edit(files[0], "status: open", "status: closed")
-    import_strategy_files(files)
+    strategy_import_files(files)
     strategy.refresh_from_db()
     assert strategy.status == Strategy.Status.CLOSED
     assert StrategyVersion.objects.filter(strategy=strategy).count() == 1
@@ -145,7 +146,7 @@ def test_added_and_removed_sections_are_named_in_document_order(tmp_path):
         Текст третьего.
         """,
     )
-    strategy = import_strategy_files([first]).strategy
+    strategy = strategy_import_files([first]).strategy
     second = write(
         tmp_path,
         "a.ru.md",
@@ -169,7 +170,7 @@ def test_added_and_removed_sections_are_named_in_document_order(tmp_path):
         Текст третьего, исправленный.
         """,
     )
-    import_strategy_files([second])
+    strategy_import_files([second])
     v1, v2 = StrategyVersion.objects.filter(strategy=strategy).order_by("number")
     assert v2.changed_sections == ["1.1", "2", "3"]
     changes = section_changes(v1, v2, "ru")
@@ -191,10 +192,10 @@ def test_added_and_removed_sections_are_named_in_document_order(tmp_path):
 
 def test_an_import_of_some_languages_keeps_the_others_text_in_the_version(tmp_path):
     files = copy_almaty(tmp_path)
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
     code, sentence = first_section_with_body(files[0])
     edit(files[0], sentence, sentence + " Дополнение.")
-    import_strategy_files([files[0]])  # Russian only
+    strategy_import_files([files[0]])  # Russian only
     v1, v2 = StrategyVersion.objects.filter(strategy=strategy).order_by("number")
     old = next(s for s in v1.sections if s["code"] == code)
     new = next(s for s in v2.sections if s["code"] == code)
@@ -206,21 +207,21 @@ def test_an_import_of_some_languages_keeps_the_others_text_in_the_version(tmp_pa
 
 def test_a_failed_import_records_no_version(tmp_path):
     files = copy_almaty(tmp_path)
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
     # A prefix other than the stored one stops the import; its text change is not recorded.
     edit(files[0], "language: ru\n", "language: ru\ncode_prefix: OTHER\n")
     edit(files[0], "# Алматы-2050", "# Алматы-2050 (изменено)")
     with pytest.raises(StrategyImportError):
-        import_strategy_files(files)
+        strategy_import_files(files)
     assert StrategyVersion.objects.filter(strategy=strategy).count() == 1
 
 
 def test_diff_is_in_the_requested_language_with_russian_fallback(tmp_path):
     files = copy_almaty(tmp_path)
-    strategy = import_strategy_files(files).strategy
+    strategy = strategy_import_files(files).strategy
     code, sentence = first_section_with_body(files[2])  # English
     edit(files[2], sentence, sentence + " A new promise.")
-    import_strategy_files(files)
+    strategy_import_files(files)
     v1, v2 = StrategyVersion.objects.filter(strategy=strategy).order_by("number")
     english = next(c for c in section_changes(v1, v2, "en") if c["section_code"] == code)
     assert {"op": "insert", "text": " A new promise."} in english["diff"]

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from proposals.tallies import tally_rebuild
+from proposals.tallies.services import tally_rebuild
 from strategy.models import Strategy
 
 

@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from strategy.importers import StrategyImportError, import_strategy_files
+from strategy.importers import StrategyImportError
+from strategy.services import strategy_import_files
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, files: list[str], **options: Any) -> None:
         try:
-            result = import_strategy_files(files)
+            result = strategy_import_files(files)
         except StrategyImportError as exc:
             for message in exc.messages:
                 self.stderr.write(message)

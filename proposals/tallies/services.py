@@ -1,40 +1,23 @@
-"""Tallies: the aggregated counts of one strategy, derived from rows, never bumped.
+"""Marking, scheduling and rebuilding tally snapshots (see the package's docstring)."""
 
-Services call `tally_mark_dirty` inside their transaction; after the commit a
-refresh is scheduled, folded with others that arrive within
-CIVIC_TALLY_COALESCE_SECONDS. `tally_rebuild` recomputes the whole snapshot with
-GROUP BY queries and stores it with the version it started from, so a change
-that lands while it runs leaves the snapshot dirty for the next pass.
-"""
-
-import json
-import math
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Case, Count, F, Func, IntegerField, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from civic.celery import enqueue
 from proposals.models import Answer, Proposal, Reaction, Tally
+from proposals.tallies.selectors import tally_cache_key, tally_memo_forget, tally_render
 from strategy.models import District, Section, Strategy, Theme
 
 Status = Proposal.Status
 TOP_PROPOSALS = 10
-
-
-def _scheduled_key(strategy_id: int) -> str:
-    return f"civic:tally:scheduled:{strategy_id}"
-
-
-def tally_cache_key(slug: str) -> str:
-    return f"civic:tally:json:{slug}"
 
 
 def tally_mark_dirty(*, strategy_id: int) -> None:
@@ -48,27 +31,28 @@ def tally_mark_dirty(*, strategy_id: int) -> None:
     transaction.on_commit(lambda: tally_schedule_refresh(strategy_id))
 
 
+def tally_mark_dirty_on_change(sender: object, *, strategy_id: int, **kwargs: object) -> None:
+    """Receiver of strategy_counts_changed: the strategy app cannot import this one."""
+    tally_mark_dirty(strategy_id=strategy_id)
+
+
 def tally_schedule_refresh(strategy_id: int) -> None:
     """Enqueue one refresh for a burst of changes; the first change of a burst wins."""
-    from civic.celery import enqueue
-    from proposals.tasks import tally_refresh
+    enqueue(
+        "proposals.tally_refresh",
+        strategy_id,
+        countdown=settings.CIVIC_TALLY_COALESCE_SECONDS,
+        once_per=f"tally:{strategy_id}",
+    )
 
-    if current_app.conf.task_always_eager:
-        # In-process mode has no beat to catch up later: refresh now, unless an
-        # earlier callback of the same transaction already made the snapshot current.
-        if Tally.objects.filter(
-            strategy_id=strategy_id,
-            generated_at__isnull=False,
-            dirty_version__lte=F("built_version"),
-        ).exists():
-            return
-        enqueue(tally_refresh, strategy_id)
-        return
-    delay = settings.CIVIC_TALLY_COALESCE_SECONDS
-    if not cache.add(_scheduled_key(strategy_id), 1, timeout=max(1, math.ceil(delay))):
-        return
-    if not enqueue(tally_refresh, strategy_id, countdown=delay):
-        cache.delete(_scheduled_key(strategy_id))
+
+def tally_update(*, strategy_id: int) -> Tally | None:
+    """Bring one strategy's snapshot up to date; a no-op when it already is. The snapshot
+    returned is still dirty if changes landed while it was counted."""
+    tally = Tally.objects.filter(strategy_id=strategy_id).first()
+    if tally is not None and not tally.is_dirty and tally.generated_at is not None:
+        return tally
+    return tally_rebuild(strategy_id=strategy_id)
 
 
 def tally_rebuild(*, strategy_id: int) -> Tally | None:
@@ -361,64 +345,9 @@ def _top_proposals(strategy: Strategy) -> list[dict[str, Any]]:
     ]
 
 
-def tally_render(strategy: Strategy, tally: Tally | None) -> bytes:
-    data = (tally.data if tally is not None else None) or tally_compute_empty()
-    body = {
-        "strategy": strategy.slug,
-        # In the site's time zone, like every other timestamp the API returns.
-        "generated_at": timezone.localtime(tally.generated_at)
-        if tally is not None and tally.generated_at
-        else None,
-        **data,
-    }
-    return json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
-
-
-def tally_compute_empty() -> dict[str, Any]:
-    return {
-        "totals": {"received": 0, **dict.fromkeys(Status.values, 0)},
-        "by_theme": [],
-        "by_section": [],
-        "by_district": [],
-        "by_language": [],
-        "by_day": [],
-        "reactions": dict.fromkeys(Reaction.Kind.values, 0),
-        "top_proposals": [],
-        "answers": {
-            "answered": 0,
-            "unanswered": 0,
-            "overdue": 0,
-            "median_days_to_answer": None,
-            "by_outcome": dict.fromkeys(Answer.Outcome.values, 0),
-            "deadline_days": None,
-            "support_threshold": None,
-            "by_theme": [],
-            "by_section": [],
-            "by_district": [],
-        },
-    }
-
-
 def _cache_snapshot(strategy: Strategy, tally: Tally) -> None:
-    from proposals.selectors import tally_memo_forget
-
     tally_memo_forget(strategy.slug)
     if strategy.status == Strategy.Status.DRAFT:
         cache.delete(tally_cache_key(strategy.slug))
     else:
         cache.set(tally_cache_key(strategy.slug), tally_render(strategy, tally), timeout=None)
-
-
-def tally_dirty_strategy_ids(*, max_age_seconds: int) -> list[int]:
-    """Strategies whose snapshot is behind its rows, or older than `max_age_seconds`."""
-    stale_before = timezone.now() - timedelta(seconds=max_age_seconds)
-    missing = Strategy.objects.filter(tally__isnull=True).exclude(status=Strategy.Status.DRAFT)
-    behind = Tally.objects.filter(
-        Q(dirty_version__gt=F("built_version"))
-        | Q(generated_at__isnull=True)
-        | Q(generated_at__lt=stale_before)
-    )
-    return sorted(
-        set(missing.values_list("id", flat=True))
-        | set(behind.values_list("strategy_id", flat=True))
-    )
