@@ -44,7 +44,7 @@ _THEMES = """COALESCE((SELECT string_agg(t.slug, ';' ORDER BY t.position, t.slug
 def _select(language: str, subquery: str) -> str:
     title = f"COALESCE(NULLIF(sec.title_{language}, ''), sec.title_ru, '')"
     return f"""
-SELECT {_plain("p.code")}, {_local("p.created_at")}, {_local("p.published_at")}, p.status,
+SELECT {_plain("COALESCE(p.code, '')")}, {_local("p.created_at")}, {_local("p.published_at")}, p.status,
        {_plain("s.slug")}, {_plain("COALESCE(sec.code, '')")}, {_plain(title)},
        {_plain(_THEMES)},
        {_plain("COALESCE(d.slug, '')")}, p.language, {_plain("p.title")}, {_plain("p.body")},

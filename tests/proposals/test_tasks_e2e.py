@@ -2,9 +2,11 @@
 
 The web process, the worker and beat run as separate programs against the test
 database and a Redis server of this test's own (so stopping it disturbs nothing
-else). The test only speaks HTTP to the web process and reads the database.
+else). The test only speaks HTTP to the web process and reads the database, and, to see
+that work waits for a worker, the messages in that Redis's queue.
 """
 
+import base64
 import json
 import os
 import shutil
@@ -16,11 +18,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
@@ -286,6 +290,37 @@ def _decide(stack: Stack, token: str, proposal_id: int) -> None:
     assert body["status"] == "published"
 
 
+def _waiting(stack: Stack, task: str, *args: Any) -> list[dict[str, Any]]:
+    """The headers of the messages `task(*args)` in the broker's queue: sent, and taken by no
+    worker (a worker that takes one, even one due later, removes it from the list)."""
+    broker = redis.Redis(port=stack.redis_port, socket_timeout=5)
+    try:
+        messages = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    finally:
+        broker.close()
+    return [
+        message["headers"]
+        for message in messages
+        if message["headers"]["task"] == task
+        and json.loads(base64.b64decode(message["body"]))[0] == list(args)
+    ]
+
+
+def _listeners(stack: Stack) -> int:
+    """Connections to the broker waiting for messages: a worker's consumer blocks in BRPOP
+    on the queue again as soon as its last one returns (every second when idle)."""
+    broker = redis.Redis(port=stack.redis_port, socket_timeout=5)
+    try:
+        return sum(client["cmd"] == "brpop" for client in broker.client_list())
+    finally:
+        broker.close()
+
+
+def _due(headers: dict[str, Any]) -> bool:
+    eta = headers.get("eta")
+    return eta is None or datetime.fromisoformat(eta) <= datetime.now().astimezone()
+
+
 def _tallies_reach(
     stack: Stack, slug: str, *, received: int, published: int, timeout: float = 40
 ) -> dict:
@@ -320,7 +355,14 @@ def test_with_the_worker_stopped_work_goes_on_and_tallies_catch_up(stack, people
 
     ids = [_submit(stack, people["resident"], strategy.slug, n) for n in range(3)]
     _decide(stack, people["moderator"], ids[0])
-    time.sleep(2)
+    # Only a worker counts. Counting had its chance: the refresh the web process asked for
+    # is due (its coalescing delay is over) and waits in Redis, where nobody listens.
+    _wait(
+        lambda: any(map(_due, _waiting(stack, "proposals.tally_refresh", strategy.pk))),
+        timeout=10,
+        what="a tally refresh, due and waiting in Redis",
+    )
+    assert _listeners(stack) == 0
     assert stack.tallies(strategy.slug)["totals"]["received"] == 0  # nobody counted yet
     assert Tally.objects.get(strategy=strategy).is_dirty
 
@@ -404,7 +446,14 @@ def test_a_report_ordered_while_the_worker_is_down_is_built_when_it_returns(stac
     )
     assert status == 202, body
     report_id = body["id"]
-    time.sleep(2)
+    # Only a worker builds. The web process had its chance while it answered: it sent the
+    # build to Redis instead, where the message waits and nobody listens.
+    _wait(
+        lambda: _waiting(stack, "proposals.report_build", report_id),
+        timeout=10,
+        what="the report's build message waiting in Redis",
+    )
+    assert _listeners(stack) == 0
     assert stack.call("GET", f"/api/v1/reports/{report_id}/", token)[1]["status"] == "queued"
 
     # The order waited in Redis; a worker that starts now builds it.
