@@ -99,11 +99,19 @@ class Suggester:
     def evidence(self, text: str) -> tuple[str, dict[str, float], dict[str, list[str]]]:
         """The text's language, each theme's share of its vocabulary evidence, and the
         words that gave each theme its share."""
+        found = [(word, *self._evidence(word)) for word in words(text)]
+        # A word without Kazakh letters found only among the Kazakh keys is Kazakh typed on
+        # a Russian keyboard ("коликтер") or a Russian word that begins like one
+        # ("количество" like "көлік"). One such word alone, in a text with no Kazakh
+        # letter, is taken for the second: Kazakh typed that way has several.
+        guessed = [w for w, language, _ in found if language == "kk" and not _has_kazakh(w)]
+        trust_guessed = len(guessed) >= 2 or any(_has_kazakh(w) for w, _, _ in found)
         totals: dict[str, float] = defaultdict(float)
         drivers: dict[str, list[str]] = defaultdict(list)
         found_in: Counter[str] = Counter()
-        for word in words(text):
-            language, evidence = self._evidence(word)
+        for word, language, evidence in found:
+            if not trust_guessed and word in guessed:
+                continue
             if language:
                 found_in[language] += 1
             for slug, weight in evidence.items():
@@ -128,6 +136,10 @@ class Suggester:
 
     def suggest_many(self, texts: list[str], *, limit: int = LIMIT) -> list[Suggestion]:
         return [self.suggest(text, limit=limit) for text in texts]
+
+
+def _has_kazakh(word: str) -> bool:
+    return bool(KAZAKH_LETTERS.intersection(word))
 
 
 def ranked(

@@ -542,3 +542,12 @@ def test_a_language_with_few_proposals_keeps_the_written_texts_as_its_floor(
     written = model.accuracy["written"]["kk"]
     assert written["model"] < written["vocabulary"] - training.TOLERANCE
     assert "kk" not in model.accuracy["held_out"]
+
+
+def test_one_russian_word_that_begins_like_a_kazakh_key_is_not_taken_for_kazakh():
+    """«количество» begins like the key of «көлік» (transport): alone, in a text with no
+    Kazakh letter, it is a Russian word; Kazakh typed on a Russian keyboard has several."""
+    guess = default_suggester().suggest("Большое количество людей у здания").themes
+    assert [t.words for t in guess] == [()]  # no evidence: the best guess, not transport
+    assert _best("Большое количество мусора во дворе") != "transport"
+    assert _best("коликтер коп, жолдарда кептелис") == "transport"
