@@ -325,6 +325,15 @@ CIVIC_FORM_MIN_SECONDS = float(os.environ.get("CIVIC_FORM_MIN_SECONDS", "3"))
 # Near-duplicates. Two proposals are near-duplicates when the share of the 5-letter pieces
 # ("shingles") of their texts they have in common (Jaccard similarity) is at least this.
 # Changing any of these makes the next refresh rebuild every strategy's groups.
+# Comments: how long their author may edit one (minutes), and how many distinct residents'
+# flags hide one from the public until a moderator decides.
+CIVIC_COMMENT_EDIT_MINUTES = int(os.environ.get("CIVIC_COMMENT_EDIT_MINUTES", "15"))
+CIVIC_COMMENT_HIDE_AFTER_FLAGS = int(os.environ.get("CIVIC_COMMENT_HIDE_AFTER_FLAGS", "3"))
+if CIVIC_COMMENT_EDIT_MINUTES < 0 or CIVIC_COMMENT_HIDE_AFTER_FLAGS < 1:
+    raise ImproperlyConfigured(
+        "CIVIC_COMMENT_EDIT_MINUTES must be at least 0 and CIVIC_COMMENT_HIDE_AFTER_FLAGS at least 1."
+    )
+
 CIVIC_DUPLICATE_THRESHOLD = float(os.environ.get("CIVIC_DUPLICATE_THRESHOLD", "0.5"))
 CIVIC_DUPLICATE_SHINGLE = int(os.environ.get("CIVIC_DUPLICATE_SHINGLE", "5"))
 CIVIC_DUPLICATE_NUM_PERM = int(os.environ.get("CIVIC_DUPLICATE_NUM_PERM", "64"))
@@ -466,6 +475,9 @@ REST_FRAMEWORK = {
         "login": os.environ.get("CIVIC_THROTTLE_LOGIN", "30/minute"),
         "submit": os.environ.get("CIVIC_THROTTLE_SUBMIT", "30/hour"),
         "react": os.environ.get("CIVIC_THROTTLE_REACT", "300/minute"),
+        # Comment writes (post, edit, flag): per account, and per address across accounts.
+        "comment": os.environ.get("CIVIC_THROTTLE_COMMENT", "30/hour"),
+        "comment_address": os.environ.get("CIVIC_THROTTLE_COMMENT_ADDRESS", "120/hour"),
         "report": os.environ.get("CIVIC_THROTTLE_REPORT", "30/hour"),
         "similar": os.environ.get("CIVIC_THROTTLE_SIMILAR", "120/hour"),
         # Password-reset emails to one address, whoever asks (keyed by a hash of it).
@@ -498,6 +510,11 @@ SPECTACULAR_SETTINGS = {
         "ProposalStatusEnum": "proposals.models.Proposal.Status",
         "StrategyStatusEnum": "strategy.models.Strategy.Status",
         "AnswerOutcomeEnum": "proposals.models.Answer.Outcome",
+        # The proposals' rejection reasons keep the name they had before comments came.
+        "ReasonEnum": "proposals.models.ProposalEvent.Reason",
+        "CommentFlagReasonEnum": "proposals.models.CommentFlag.Reason",
+        "CommentHideReasonEnum": "proposals.models.Comment.HideReason",
+        "CommentModerationReasonEnum": "proposals.comments.services.MODERATOR_REASONS",
     },
 }
 

@@ -552,3 +552,144 @@ class SummaryFile(models.Model):
 
     def __str__(self) -> str:
         return f"summary of {self.strategy_id} ({self.format}, {self.language})"
+
+
+COMMENT_BODY_MIN, COMMENT_BODY_MAX = 2, 5_000
+
+
+class Comment(models.Model):
+    """A resident's comment on a published proposal, or a reply to one (one level deep).
+
+    Plain text as written (after `clean_text`), never HTML. A hidden comment and a deleted
+    one keep their row, so replies keep their place; proposals/comments/ holds the rules.
+    """
+
+    class HiddenBy(models.TextChoices):
+        NOBODY = "", "nobody"
+        FLAGS = "flags", "flags"  # flagged by enough residents, until a moderator decides
+        MODERATOR = "moderator", "moderator"
+
+    class HideReason(models.TextChoices):
+        SPAM = "spam", "spam"
+        OFFENSIVE = "offensive", "offensive"
+        PERSONAL_DATA = "personal_data", "personal_data"
+        OFF_TOPIC = "off_topic", "off_topic"
+        OTHER = "other", "other"
+        FLAGGED = "flagged", "flagged"  # hidden by residents' flags, awaiting a moderator
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+    )
+    # Empty once its author deleted it.
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.CharField(
+        max_length=10, choices=HiddenBy.choices, blank=True, default=HiddenBy.NOBODY
+    )
+    hidden_reason = models.CharField(max_length=20, choices=HideReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["proposal", "created_at", "id"], name="comment_proposal_oldest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hidden_by__in=["", "flags", "moderator"]),
+                name="comment_hidden_by_valid",
+            ),
+            # Hidden exactly when there is a reason, and a deleted comment has no text.
+            models.CheckConstraint(
+                condition=Q(hidden_by="", hidden_reason="")
+                | (~Q(hidden_by="") & ~Q(hidden_reason="")),
+                name="comment_hidden_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=True) | Q(body=""),
+                name="comment_deleted_has_no_text",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=False)
+                | Q(
+                    GreaterThanOrEqual(Length("body"), COMMENT_BODY_MIN),
+                    LessThanOrEqual(Length("body"), COMMENT_BODY_MAX),
+                ),
+                name="comment_body_length",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.proposal_id}"
+
+    @property
+    def hidden(self) -> bool:
+        return bool(self.hidden_by)
+
+
+class CommentFlag(models.Model):
+    """A resident's report that a comment breaks the rules: one per person per comment.
+
+    A moderator's decision resolves the flags made before it, so only flags since the last
+    decision count towards hiding the comment again.
+    """
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "spam"
+        OFFENSIVE = "offensive", "offensive"
+        PERSONAL_DATA = "personal_data", "personal_data"
+        OFF_TOPIC = "off_topic", "off_topic"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_flags"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="one_flag_per_person"),
+            models.CheckConstraint(
+                condition=Q(reason__in=["spam", "offensive", "personal_data", "off_topic"]),
+                name="comment_flag_reason_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} flag on {self.comment_id}"
+
+
+class CommentEvent(models.Model):
+    """One line of a comment's audit trail: an edit, a deletion, a hide or a restore."""
+
+    class Action(models.TextChoices):
+        EDIT = "edit", "edit"
+        DELETE = "delete", "delete"
+        HIDE = "hide", "hide"
+        AUTO_HIDE = "auto_hide", "auto_hide"  # by residents' flags
+        RESTORE = "restore", "restore"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="events")
+    # None for a hide by flags, which no one person decided.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=20, blank=True)
+    # An edit's text before and after: {"body": {"from": ..., "to": ...}}.
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["comment", "at"], name="comment_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.action} of comment {self.comment_id}"

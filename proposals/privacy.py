@@ -6,7 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from civic.accounts.models import User
-from proposals.models import AnswerNotice, Proposal, ProposalEvent, Reaction
+from proposals.models import AnswerNotice, Comment, CommentFlag, Proposal, ProposalEvent, Reaction
 from proposals.tallies.services import tally_mark_dirty
 
 
@@ -15,8 +15,8 @@ def _at(moment: Any) -> str | None:
 
 
 def proposals_export(user: User) -> dict[str, Any]:
-    """The person's proposals, their reactions, the events about their proposals and the
-    emails sent to them about answers. Other people appear by display name only, the
+    """The person's proposals, their reactions, the events about their proposals, the
+    emails sent to them about answers, their comments and the flags they raised. Other people appear by display name only, the
     way the pages show them: never their addresses."""
     proposals = (
         Proposal.objects.filter(author=user)
@@ -31,6 +31,8 @@ def proposals_export(user: User) -> dict[str, Any]:
     )
     reactions = Reaction.objects.filter(user=user).select_related("proposal").order_by("id")
     notices = AnswerNotice.objects.filter(user=user).select_related("proposal").order_by("id")
+    comments = Comment.objects.filter(author=user).select_related("proposal").order_by("id")
+    flags = CommentFlag.objects.filter(user=user).order_by("id")
     return {
         "proposals": [_proposal(p) for p in proposals],
         "events": [_event(e) for e in events],
@@ -50,6 +52,23 @@ def proposals_export(user: User) -> dict[str, Any]:
                 "sent_at": _at(n.sent_at),
             }
             for n in notices
+        ],
+        "comments": [
+            {
+                "id": c.pk,
+                "proposal": c.proposal.code,
+                "parent": c.parent_id,
+                "body": c.body,
+                "created_at": _at(c.created_at),
+                "edited_at": _at(c.edited_at),
+                "deleted_at": _at(c.deleted_at),
+                "hidden_reason": c.hidden_reason or None,
+            }
+            for c in comments
+        ],
+        "comment_flags": [
+            {"comment": f.comment_id, "reason": f.reason, "created_at": _at(f.created_at)}
+            for f in flags
         ],
     }
 
@@ -103,11 +122,15 @@ def _event(event: ProposalEvent) -> dict[str, Any]:
 @transaction.atomic
 def proposals_erase(user: User) -> None:
     """The person's reactions go, and every tally they counted in is marked for a rebuild
-    in the same transaction, so tallies stay equal to the rows. Their proposals stay (as
-    by a former resident); the record of answer emails sent to them goes."""
+    in the same transaction, so tallies stay equal to the rows. Their proposals and
+    comments stay (as by a former resident); the record of answer emails sent to them and
+    the flags they raised go."""
     reactions = Reaction.objects.filter(user=user)
     strategy_ids = sorted(set(reactions.values_list("proposal__strategy_id", flat=True)))
     reactions.delete()
     for strategy_id in strategy_ids:
         tally_mark_dirty(strategy_id=strategy_id)
     AnswerNotice.objects.filter(user=user).delete()
+    # Their comments stay in the discussions they belong to, as by a former resident, like
+    # their proposals; the flags they raised on others' comments go.
+    CommentFlag.objects.filter(user=user).delete()

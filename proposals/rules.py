@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from civic.accounts.rules import (
     is_signed_in,
+    is_staff_account,
     is_verified_resident,
     may_answer,
     may_moderate,
@@ -93,6 +94,26 @@ rules.add_perm("proposals.link_section", may_answer)  # an answered proposal to 
 rules.add_perm("proposals.order_reports", may_order_reports)
 # A report is private to the analyst who ordered it; admins see every one.
 rules.add_perm("proposals.read_report", may_order_reports & (ordered_it | sees_every_report))
+
+
+# --- comments (proposals/comments/) -----------------------------------------------------
+@rules.predicate
+def wrote_comment(user: Any, comment: Any) -> bool:
+    return comment is not None and is_signed_in(user) and comment.author_id == user.pk
+
+
+# On published proposals only (409 otherwise, like reactions).
+rules.add_perm("proposals.comment", is_verified_resident)
+# Within the edit window (409 edit_window_closed after).
+rules.add_perm("proposals.edit_comment", wrote_comment)
+rules.add_perm("proposals.delete_comment", wrote_comment)
+# Others' comments: flagging one's own says nothing a deletion would not.
+rules.add_perm("proposals.flag_comment", is_verified_resident & ~wrote_comment)
+rules.add_perm("proposals.moderate_comment", may_moderate)
+# A hidden comment's text: for its author, who wrote it, and the moderators who decide.
+rules.add_perm("proposals.read_hidden_comment", wrote_comment | may_moderate)
+# Why a comment was hidden: for its author, whom it answers, and staff.
+rules.add_perm("proposals.view_comment_hidden_reason", wrote_comment | is_staff_account)
 
 
 def visible_filter(user: Any) -> Q | None:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from civic.accounts.rules import allows
 from civic.fields import StrictCharField, StrictPrimaryKeyRelatedField, StrictSlugRelatedField
+from proposals.comments.selectors import comment_counts_for
 from proposals.models import Answer, Proposal, ProposalEvent, Reaction, Report
 from proposals.selectors import reaction_counts_for
 from strategy.models import District, Section, Strategy, Theme
@@ -48,6 +49,7 @@ class ProposalSerializer(serializers.ModelSerializer):
     themes = serializers.SerializerMethodField()
     author_name = serializers.CharField(source="author.display_name", read_only=True)
     reactions = serializers.SerializerMethodField()
+    comments_count = serializers.SerializerMethodField()
     moderation = serializers.SerializerMethodField()
     suggested_themes = serializers.SerializerMethodField()
     answer = serializers.SerializerMethodField()
@@ -70,6 +72,7 @@ class ProposalSerializer(serializers.ModelSerializer):
             "published_at",
             "author_name",
             "reactions",
+            "comments_count",
             "moderation",
             "suggested_themes",
             "answer",
@@ -152,6 +155,16 @@ class ProposalSerializer(serializers.ModelSerializer):
         if proposal.pk not in counts:
             counts = reaction_counts_for([proposal])
         return counts[proposal.pk]
+
+    def get_comments_count(self, proposal: Proposal) -> int:
+        """Comments neither hidden nor deleted. Counted for the whole page at its first
+        proposal (one query per page), kept in the context the page's items share."""
+        counts = self.context.setdefault("comment_counts", {})
+        if proposal.pk not in counts:
+            many = isinstance(self.parent, serializers.ListSerializer)
+            page = list(self.parent.instance) if many else [proposal]
+            counts.update(comment_counts_for(page))
+        return counts.get(proposal.pk, 0)
 
     @extend_schema_field(ModerationSerializer(allow_null=True))
     def get_moderation(self, proposal: Proposal) -> dict[str, Any] | None:

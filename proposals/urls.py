@@ -1,6 +1,7 @@
 from django.urls import path
 
 from proposals import apis
+from proposals.comments import apis as comment_apis
 from proposals.summary.apis import SummaryApi
 from proposals.versions import apis as version_apis
 
@@ -31,6 +32,22 @@ urlpatterns = [
         "proposals/<int:proposal_id>/reaction/",
         apis.ReactionApi.as_view(),
         name="proposal-reaction",
+    ),
+    path(
+        "proposals/<int:proposal_id>/comments/",
+        comment_apis.CommentListApi.as_view(),
+        name="proposal-comments",
+    ),
+    path("comments/<int:comment_id>/", comment_apis.CommentDetailApi.as_view(), name="comment"),
+    path(
+        "comments/<int:comment_id>/flags/",
+        comment_apis.CommentFlagApi.as_view(),
+        name="comment-flags",
+    ),
+    path(
+        "comments/<int:comment_id>/moderation/",
+        comment_apis.CommentModerationApi.as_view(),
+        name="comment-moderation",
     ),
     path(
         "proposals/<int:proposal_id>/near-duplicates/",

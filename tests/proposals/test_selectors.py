@@ -74,9 +74,9 @@ def test_proposal_list_query_count_does_not_grow(who, ordering, request, strateg
         assert len(body["results"]) == min(100, visible)
         counts.append(queries)
     assert len(set(counts)) == 1, dict(zip(SIZES, counts, strict=True))
-    # count, page, themes prefetch, reaction counts; plus the user's and the
-    # groups' permissions when signed in, and the user row for a fresh instance.
-    assert counts[0] <= 7
+    # count, page, themes prefetch, reaction counts, comment counts; plus the user's and
+    # the groups' permissions when signed in, and the user row for a fresh instance.
+    assert counts[0] <= 8
 
 
 def test_my_proposals_query_count_does_not_grow(resident, moderator, strategy):

@@ -1,0 +1,1 @@
+"""Residents' comments on published proposals: replies, flags, moderation, edits."""

@@ -1,0 +1,162 @@
+"""The comments API: a proposal's discussion, a comment's edits, flags and moderation."""
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from civic.accounts.permissions import IsVerifiedResident, requires
+from civic.clients import ScopedRateThrottle
+from civic.pagination import PageNumberPagination
+from proposals import selectors as proposal_selectors
+from proposals.comments import selectors, serializers, services
+from proposals.models import Comment, Proposal
+
+
+class AddressRateThrottle(ScopedRateThrottle):
+    """The comment limit per address, whoever is signed in: many accounts behind one
+    address share it (the account limit is the `comment` scope)."""
+
+    scope_attr = "address_throttle_scope"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def _throttles(request: Request) -> list:
+    if request.method in ("POST", "PATCH"):
+        return [ScopedRateThrottle(), AddressRateThrottle()]
+    return []
+
+
+class _CommentWrites:
+    throttle_scope = "comment"
+    address_throttle_scope = "comment_address"
+
+
+def _proposal(request: Request, proposal_id: int) -> Proposal:
+    proposal = proposal_selectors.proposal_find_visible(user=request.user, proposal_id=proposal_id)
+    if proposal is None:
+        raise Http404
+    return proposal
+
+
+def _comment(request: Request, comment_id: int) -> Comment:
+    comment = selectors.comment_find(user=request.user, comment_id=comment_id)
+    if comment is None:
+        raise Http404
+    return comment
+
+
+def _represent(request: Request, comment: Comment) -> dict[str, Any]:
+    # Reload through the list's selector: the write returns the row it locked.
+    fresh = selectors.comment_list(proposal=comment.proposal).filter(pk=comment.pk).first()
+    if fresh is None:  # deleted meanwhile; never expected right after a write
+        raise Http404
+    context = {"request": request, "proposal": comment.proposal}
+    return serializers.CommentSerializer(fresh, context=context).data
+
+
+class CommentListApi(_CommentWrites, APIView):
+    pagination_class = PageNumberPagination  # for the schema: a page, not a bare list
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.request.method == "POST":
+            return [IsVerifiedResident()]
+        return [permissions.AllowAny()]
+
+    def get_throttles(self) -> list:
+        return _throttles(self.request)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: serializers.CommentSerializer(many=True)},
+    )
+    def get(self, request: Request, proposal_id: int) -> Response:
+        proposal = _proposal(request, proposal_id)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.comment_list(proposal=proposal), request, view=self
+        )
+        context = {"request": request, "proposal": proposal}
+        data = serializers.CommentSerializer(page, many=True, context=context).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        request=serializers.CommentCreateSerializer,
+        responses={201: serializers.CommentSerializer},
+    )
+    def post(self, request: Request, proposal_id: int) -> Response:
+        proposal = _proposal(request, proposal_id)
+        data = serializers.CommentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_create(
+            proposal=proposal, author=request.user, **data.validated_data
+        )
+        return Response(_represent(request, comment), status=status.HTTP_201_CREATED)
+
+
+class CommentDetailApi(_CommentWrites, APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_throttles(self) -> list:
+        return _throttles(self.request)
+
+    @extend_schema(
+        request=serializers.CommentEditSerializer, responses={200: serializers.CommentSerializer}
+    )
+    def patch(self, request: Request, comment_id: int) -> Response:
+        comment = _comment(request, comment_id)
+        data = serializers.CommentEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        edited = services.comment_edit(comment=comment, actor=request.user, **data.validated_data)
+        edited.proposal = comment.proposal  # already loaded: no query for it again
+        return Response(_represent(request, edited))
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, comment_id: int) -> Response:
+        comment = _comment(request, comment_id)
+        services.comment_delete(comment=comment, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentFlagApi(_CommentWrites, APIView):
+    permission_classes = [IsVerifiedResident]
+
+    def get_throttles(self) -> list:
+        return _throttles(self.request)
+
+    @extend_schema(
+        request=serializers.CommentFlagRequestSerializer,
+        responses={201: serializers.CommentFlagSerializer},
+    )
+    def post(self, request: Request, comment_id: int) -> Response:
+        comment = _comment(request, comment_id)
+        data = serializers.CommentFlagRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flag = services.comment_flag(comment=comment, user=request.user, **data.validated_data)
+        return Response(
+            serializers.CommentFlagSerializer(flag).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CommentModerationApi(APIView):
+    permission_classes = [requires("proposals.moderate_comment")]
+
+    @extend_schema(
+        request=serializers.CommentModerationRequestSerializer,
+        responses={200: serializers.CommentSerializer},
+    )
+    def post(self, request: Request, comment_id: int) -> Response:
+        comment = _comment(request, comment_id)
+        data = serializers.CommentModerationRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        moderated = services.comment_moderate(
+            comment=comment, moderator=request.user, **data.validated_data
+        )
+        moderated.proposal = comment.proposal
+        return Response(_represent(request, moderated))
