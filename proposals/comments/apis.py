@@ -37,6 +37,9 @@ class _CommentWrites:
     throttle_scope = "comment"
     address_throttle_scope = "comment_address"
 
+    def get_throttles(self) -> list:
+        return _throttles(self.request)
+
 
 def _proposal(request: Request, proposal_id: int) -> Proposal:
     proposal = proposal_selectors.proposal_find_visible(user=request.user, proposal_id=proposal_id)
@@ -69,9 +72,6 @@ class CommentListApi(_CommentWrites, APIView):
             return [IsVerifiedResident()]
         return [permissions.AllowAny()]
 
-    def get_throttles(self) -> list:
-        return _throttles(self.request)
-
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         responses={200: serializers.CommentSerializer(many=True)},
@@ -103,9 +103,6 @@ class CommentListApi(_CommentWrites, APIView):
 class CommentDetailApi(_CommentWrites, APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def get_throttles(self) -> list:
-        return _throttles(self.request)
-
     @extend_schema(
         request=serializers.CommentEditSerializer, responses={200: serializers.CommentSerializer}
     )
@@ -126,9 +123,6 @@ class CommentDetailApi(_CommentWrites, APIView):
 
 class CommentFlagApi(_CommentWrites, APIView):
     permission_classes = [IsVerifiedResident]
-
-    def get_throttles(self) -> list:
-        return _throttles(self.request)
 
     @extend_schema(
         request=serializers.CommentFlagRequestSerializer,
