@@ -187,8 +187,9 @@ def judge(
     figures: dict[str, Any] = {"held_out": {}, "written": {}}
     pooled: dict[str, list[bool]] = defaultdict(list)
     better = True
-    for language in sorted(set(written) | {item.language for item in held_out}):
-        items = _by_language(held_out).get(language, [])
+    by_language = _by_language(held_out)
+    for language in sorted(set(written) | set(by_language)):
+        items = by_language.get(language, [])
         if len(items) >= MIN_JUDGED:
             hits = {"model": _hits(candidate, items), "vocabulary": _hits(vocabulary, items)}
             row: dict[str, Any] = {"texts": len(items)} | {k: _share(v) for k, v in hits.items()}
