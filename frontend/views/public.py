@@ -16,6 +16,7 @@ from frontend.views.common import (
     cards_for,
     render_filtered,
 )
+from frontend.views.discussion import discussion_context
 from proposals.answers.selectors import outcome_counts, section_links_of
 from proposals.filters import ORDERINGS, OVERDUE, UNANSWERED, ProposalFilter
 from proposals.labels import section_label
@@ -162,6 +163,7 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
             "proposal": proposal,
             "my_reaction": mine,
             "section_links": section_links_of(proposal=proposal) if card.answer else [],
+            **discussion_context(request, proposal),
         },
     )
 
@@ -170,6 +172,7 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
 def tallies(request: HttpRequest, slug: str) -> HttpResponse:
     strategy = _strategy_or_404(slug)
     tally = tally_data(slug=slug) or {}
+    comments = tally.get("comments")
     reference = Reference.load()
     titles = {
         section.pk: section.title
@@ -188,6 +191,14 @@ def tallies(request: HttpRequest, slug: str) -> HttpResponse:
             else None,
             "charts": charts.tally_charts(tally, reference, titles),
             "answer_breakdowns": _answer_breakdowns(tally.get("answers") or {}, reference),
+            # Keyed as the theme and section charts' bars are, for a column beside their
+            # tables; None while the snapshot predates comment counts (no column then).
+            "comment_counts": {
+                "theme": {row["theme"]: row["count"] for row in comments["by_theme"]},
+                "section": {row["code"] or "": row["count"] for row in comments["by_section"]},
+            }
+            if comments
+            else None,
         },
     )
 
