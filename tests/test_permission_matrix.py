@@ -148,6 +148,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "see_near_duplicates": dict.fromkeys(STATES, "L  D  D  D  Y  Y  D  Y"),
     # Not about one proposal: one row, whatever its state.
     "order_report": {"pending":  "L  D  D  D  D  Y  D  Y"},
+    # The moderators' queue of flagged comments: not about one proposal either.
+    "review_comments": {"pending":  "L  D  D  D  Y  D  D  Y"},
 }
 # fmt: on
 
@@ -261,6 +263,7 @@ API: dict[str, Callable[[Any, Proposal], str]] = {
     "see_history": _api("get", "proposals/{id}/history/"),
     "see_near_duplicates": _api("get", "proposals/{id}/near-duplicates/"),
     "order_report": _api("post", "reports/", {"strategy": "{slug}", "format": "csv"}),
+    "review_comments": _api("get", "comments/flagged/"),
 }
 
 
@@ -399,6 +402,7 @@ PAGES: dict[str, Callable[[Any, Proposal], str]] = {
     "see_history": _page_listing("/en/moderation/history/"),
     "see_near_duplicates": _page_listing("/en/analysis/duplicates/"),
     "order_report": _page_order_report,
+    "review_comments": _page_listing("/en/moderation/comments/"),
 }
 
 CASES = [

@@ -1,10 +1,12 @@
-"""The comments API: a proposal's discussion, a comment's edits, flags and moderation."""
+"""The comments API: a proposal's discussion, a comment's edits, flags and moderation, and
+the moderators' list of flagged comments."""
 
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, status
+from rest_framework import serializers as drf
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +15,7 @@ from civic.accounts.permissions import IsVerifiedResident, requires
 from civic.clients import ScopedRateThrottle
 from civic.pagination import PageNumberPagination
 from proposals import selectors as proposal_selectors
-from proposals.comments import selectors, serializers, services
+from proposals.comments import queue, selectors, serializers, services
 from proposals.models import Comment, Proposal
 
 
@@ -154,3 +156,63 @@ class CommentModerationApi(APIView):
         )
         moderated.proposal = comment.proposal
         return Response(_represent(request, moderated))
+
+
+class FlagCountsSerializer(drf.Serializer):
+    """Open flags by reason; every reason is named, with 0 where none."""
+
+    spam = drf.IntegerField()
+    offensive = drf.IntegerField()
+    personal_data = drf.IntegerField()
+    off_topic = drf.IntegerField()
+
+
+class FlaggedCommentSerializer(drf.ModelSerializer):
+    """A comment awaiting a moderator. The text is shown even when hidden: deciding on it
+    is what the reader is here for (the rule `proposals.read_hidden_comment`)."""
+
+    proposal = drf.IntegerField(source="proposal_id", read_only=True)
+    proposal_code = drf.CharField(source="proposal.code", read_only=True)
+    hidden = drf.BooleanField(read_only=True)
+    hidden_reason = drf.SerializerMethodField()
+    flags = drf.SerializerMethodField()
+    first_flagged_at = drf.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "proposal",
+            "proposal_code",
+            "body",
+            "hidden",
+            "hidden_reason",
+            "flags",
+            "first_flagged_at",
+        ]
+
+    @extend_schema_field(drf.ChoiceField(choices=Comment.HideReason.values, allow_null=True))
+    def get_hidden_reason(self, comment: Comment) -> str | None:
+        return comment.hidden_reason or None
+
+    @extend_schema_field(FlagCountsSerializer)
+    def get_flags(self, comment: Comment) -> dict[str, int]:
+        return queue.flag_counts(comment)
+
+
+class FlaggedCommentListApi(APIView):
+    """Comments awaiting a moderator, the one flagged first at the top (docs/api-notes.md,
+    "Comments"): hidden by flags, or shown with flags nobody has settled yet."""
+
+    permission_classes = [requires("proposals.moderate_comment")]
+    pagination_class = PageNumberPagination  # for the schema: a page, not a bare list
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: FlaggedCommentSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(queue.flagged_comments(), request, view=self)
+        data = FlaggedCommentSerializer(page, many=True).data
+        return paginator.get_paginated_response(data)
