@@ -15,6 +15,7 @@ from civic.accounts.models import User
 from civic.accounts.rules import allows, is_verified_resident
 from civic.errors import InvalidInput, NotAllowed, StateConflict
 from civic.text import clean_text
+from proposals.following.services import fan_out_later, follow_automatically
 from proposals.models import (
     COMMENT_BODY_MAX,
     COMMENT_BODY_MIN,
@@ -23,6 +24,7 @@ from proposals.models import (
     CommentFlag,
     Proposal,
 )
+from proposals.tallies.services import tally_mark_dirty
 
 HiddenBy = Comment.HiddenBy
 Action = CommentEvent.Action
@@ -87,7 +89,12 @@ def comment_create(
                 field="parent",
             )
     _check_published(proposal)
-    return Comment.objects.create(proposal=proposal, parent=parent, author=author, body=body)
+    comment = Comment.objects.create(proposal=proposal, parent=parent, author=author, body=body)
+    # The tallies count visible comments, as they count reactions.
+    follow_automatically(user=author, proposal=proposal)
+    fan_out_later(event="comment", object_id=comment.pk)
+    tally_mark_dirty(strategy_id=proposal.strategy_id)
+    return comment
 
 
 @transaction.atomic
@@ -139,6 +146,7 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
     comment.save(update_fields=["body", "deleted_at"])
     # The audit row keeps no text: what the author deleted is not kept elsewhere.
     CommentEvent.objects.create(comment=comment, actor=actor, action=Action.DELETE, at=now)
+    tally_mark_dirty(strategy_id=comment.proposal.strategy_id)
 
 
 @transaction.atomic
@@ -171,6 +179,7 @@ def comment_flag(*, comment: Comment, user: User, reason: str) -> CommentFlag:
         CommentEvent.objects.create(
             comment=comment, actor=None, action=Action.AUTO_HIDE, at=now, reason="flagged"
         )
+        tally_mark_dirty(strategy_id=comment.proposal.strategy_id)
     return flag
 
 
@@ -216,4 +225,5 @@ def comment_moderate(
     CommentEvent.objects.create(
         comment=comment, actor=moderator, action=event_action, at=now, reason=reason
     )
+    tally_mark_dirty(strategy_id=comment.proposal.strategy_id)
     return comment

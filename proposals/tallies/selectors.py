@@ -57,6 +57,8 @@ def tally_compute_empty() -> dict[str, Any]:
             "by_section": [],
             "by_district": [],
         },
+        "comments": {"total": 0, "by_theme": [], "by_section": []},
+        "most_discussed": [],
     }
 
 

@@ -12,7 +12,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from civic.celery import enqueue
-from proposals.models import Answer, Proposal, Reaction, Tally
+from proposals.comments.selectors import VISIBLE
+from proposals.models import Answer, Comment, Proposal, Reaction, Tally
 from proposals.tallies.selectors import tally_cache_key, tally_memo_forget, tally_render
 from strategy.models import District, Section, Strategy, Theme
 
@@ -139,6 +140,7 @@ def tally_compute(*, strategy: Strategy) -> dict[str, Any]:
     ).order_by()
     kind_counts = dict(reaction_rows.values_list("kind").annotate(n=Count("id")))
     reactions = {kind: kind_counts.get(kind, 0) for kind in Reaction.Kind.values}
+    comments = _comments(strategy, by_section)
 
     return {
         "totals": totals,
@@ -150,6 +152,8 @@ def tally_compute(*, strategy: Strategy) -> dict[str, Any]:
         "reactions": reactions,
         "top_proposals": _top_proposals(strategy),
         "answers": answers,
+        "comments": comments,
+        "most_discussed": _most_discussed(strategy),
     }
 
 
@@ -315,34 +319,119 @@ def _top_proposals(strategy: Strategy) -> list[dict[str, Any]]:
     Grouped over the reaction rows, by proposal id alone, and only then joined to the
     ten winners: grouping every proposal with its title was most of a rebuild's time.
     """
-    kinds = Reaction.Kind.values
     ranked = list(
-        Reaction.objects.filter(proposal__strategy=strategy, proposal__status=Status.PUBLISHED)
-        .order_by()
+        _reaction_counts(
+            Reaction.objects.filter(proposal__strategy=strategy, proposal__status=Status.PUBLISHED)
+        ).order_by("-r_like", "-total", "proposal_id")[:TOP_PROPOSALS]
+    )
+    return _proposal_entries([row["proposal_id"] for row in ranked], ranked)
+
+
+def _visible_comments(strategy: Strategy) -> Any:
+    """The comments the public counts: visible ones on the strategy's published proposals,
+    as proposals' comments_count counts them."""
+    return Comment.objects.filter(
+        VISIBLE, proposal__strategy=strategy, proposal__status=Status.PUBLISHED
+    ).order_by()
+
+
+def _comments(strategy: Strategy, by_section: list[dict[str, Any]]) -> dict[str, Any]:
+    """Visible comments on published proposals: in all, by theme and by section.
+
+    A comment counts in every theme of its proposal, as the proposal does in by_theme.
+    by_section has the rows of the published by_section, in its order, so the two line up:
+    every counted comment sits on a published proposal, whose section is already there.
+    """
+    visible = _visible_comments(strategy)
+    section_counts = dict(visible.values_list("proposal__section_id").annotate(n=Count("id")))
+    # Theme ids, not slugs: no join to the themes for every comment. Comments on proposals
+    # without a theme come back under None, which no theme looks up.
+    theme_counts = dict(visible.values_list("proposal__themes").annotate(n=Count("id")))
+    # Only a proposal published while this rebuild counted can be missing from by_section;
+    # that change left the tally dirty, and the next pass lines the two up again.
+    listed = {row["section"] for row in by_section}
+    missing = {pk: n for pk, n in section_counts.items() if pk not in listed}
+    return {
+        # Every comment is on exactly one proposal of one section (or none): the sum is the
+        # total, with no third scan.
+        "total": sum(section_counts.values()),
+        "by_theme": [
+            {"theme": slug, "count": theme_counts.get(theme_id, 0)}
+            for theme_id, slug in Theme.objects.values_list("id", "slug")
+        ],
+        "by_section": [
+            {
+                "section": row["section"],
+                "code": row["code"],
+                "count": section_counts.get(row["section"], 0),
+            }
+            for row in by_section
+        ]
+        + [
+            {"section": section_id, "code": code, "count": section_counts[section_id]}
+            for section_id, code in _section_codes(strategy, missing)
+        ],
+    }
+
+
+def _most_discussed(strategy: Strategy) -> list[dict[str, Any]]:
+    """The published proposals with the most visible comments, then by code; each shaped
+    like a top_proposals entry, plus comments_count."""
+    ranked = list(
+        _visible_comments(strategy)
+        .values("proposal_id", "proposal__code")
+        .annotate(n=Count("id"))
+        .order_by("-n", "proposal__code", "proposal_id")[:TOP_PROPOSALS]
+    )
+    ids = [row["proposal_id"] for row in ranked]
+    reactions = _reaction_counts(Reaction.objects.filter(proposal_id__in=ids))
+    counts = {row["proposal_id"]: row["n"] for row in ranked}
+    return [
+        {**entry, "comments_count": counts[entry["id"]]}
+        for entry in _proposal_entries(ids, reactions)
+    ]
+
+
+def _reaction_counts(reactions: Any) -> Any:
+    """Per proposal id: its reactions in all (total) and of each kind (r_<kind>)."""
+    return (
+        reactions.order_by()
         .values("proposal_id")
         .annotate(
             total=Count("id"),
-            **{f"r_{kind}": Count("id", filter=Q(kind=kind)) for kind in kinds},
+            **{f"r_{kind}": Count("id", filter=Q(kind=kind)) for kind in Reaction.Kind.values},
         )
-        .order_by("-r_like", "-total", "proposal_id")[:TOP_PROPOSALS]
     )
+
+
+def _proposal_entries(ids: list[int], reaction_rows: Any) -> list[dict[str, Any]]:
+    """The entries of a ranked list of proposals, in the order of `ids`; a proposal with no
+    row in `reaction_rows` has no reactions, and one deleted since it was ranked is left out."""
+    kinds = Reaction.Kind.values
+    counted = {row["proposal_id"]: row for row in reaction_rows}
+    none = {"total": 0, **{f"r_{kind}": 0 for kind in kinds}}
     proposals = (
         Proposal.objects.select_related("section")
         .only("id", "code", "title", "language", "section__code")
-        .in_bulk([row["proposal_id"] for row in ranked])
+        .in_bulk(ids)
     )
-    return [
-        {
-            "id": row["proposal_id"],
-            "code": proposals[row["proposal_id"]].code,
-            "title": proposals[row["proposal_id"]].title,
-            "language": proposals[row["proposal_id"]].language,
-            "section_code": getattr(proposals[row["proposal_id"]].section, "code", None),
-            "reactions": {kind: row[f"r_{kind}"] for kind in kinds},
-            "reactions_total": row["total"],
-        }
-        for row in ranked
-    ]
+    entries = []
+    for pk in ids:
+        if pk not in proposals:
+            continue
+        proposal, row = proposals[pk], counted.get(pk, none)
+        entries.append(
+            {
+                "id": pk,
+                "code": proposal.code,
+                "title": proposal.title,
+                "language": proposal.language,
+                "section_code": getattr(proposal.section, "code", None),
+                "reactions": {kind: row[f"r_{kind}"] for kind in kinds},
+                "reactions_total": row["total"],
+            }
+        )
+    return entries
 
 
 def _cache_snapshot(strategy: Strategy, tally: Tally) -> None:
