@@ -241,6 +241,12 @@ CIVIC_EMAIL_SWEEP_AFTER_SECONDS = float(os.environ.get("CIVIC_EMAIL_SWEEP_AFTER_
 # are newly confirmed since its last model (proposals/suggest/training.py).
 CIVIC_SUGGESTER_RETRAIN_SECONDS = float(os.environ.get("CIVIC_SUGGESTER_RETRAIN_SECONDS", "21600"))
 CIVIC_SUGGESTER_RETRAIN_AFTER = int(os.environ.get("CIVIC_SUGGESTER_RETRAIN_AFTER", "20"))
+# The daily digest of what people follow goes out from this hour on (TIME_ZONE), checked
+# this often; each person's digest row makes it once a day however often it runs.
+CIVIC_DIGEST_HOUR = int(os.environ.get("CIVIC_DIGEST_HOUR", "9"))
+CIVIC_DIGEST_CHECK_SECONDS = float(os.environ.get("CIVIC_DIGEST_CHECK_SECONDS", "900"))
+if not 0 <= CIVIC_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("CIVIC_DIGEST_HOUR must be an hour from 0 to 23.")
 CELERY_BEAT_SCHEDULE = {
     "tally-sweep": {
         "task": "proposals.tally_sweep",
@@ -287,6 +293,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "proposals.answer_email_sweep",
         "schedule": CIVIC_EMAIL_SWEEP_SECONDS,
         "options": {"expires": CIVIC_EMAIL_SWEEP_SECONDS},
+    },
+    "notification-sweep": {
+        "task": "proposals.notification_sweep",
+        "schedule": CIVIC_EMAIL_SWEEP_SECONDS,
+        "options": {"expires": CIVIC_EMAIL_SWEEP_SECONDS},
+    },
+    "notification-digest": {
+        "task": "proposals.send_digests",
+        "schedule": CIVIC_DIGEST_CHECK_SECONDS,
+        "options": {"expires": CIVIC_DIGEST_CHECK_SECONDS},
     },
     "summary-sweep": {
         "task": "proposals.summary_sweep",

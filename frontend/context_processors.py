@@ -3,6 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from civic.accounts.rules import allows
+from proposals.following.selectors import unread_count
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -19,5 +20,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "reports": allows(user, "proposals.order_reports"),
             "answer": allows(user, "proposals.answer"),
             "admin": user.is_staff or user.has_perm("strategy.change_strategy"),
+            "unread": unread_count(user=user),
         }
     }

@@ -14,11 +14,13 @@ class ProposalsConfig(AppConfig):
         import proposals.tasks  # noqa: F401
         from civic.accounts import personal_data
         from proposals.duplicates.fingerprint import params
+        from proposals.following.services import fan_out_on_new_version
         from proposals.privacy import proposals_erase, proposals_export
         from proposals.tallies.services import tally_mark_dirty_on_change
-        from strategy.signals import strategy_counts_changed
+        from strategy.signals import strategy_counts_changed, strategy_version_recorded
 
         strategy_counts_changed.connect(tally_mark_dirty_on_change, dispatch_uid="tallies")
+        strategy_version_recorded.connect(fan_out_on_new_version, dispatch_uid="following")
 
         # Accounts cannot import this app: "download my data" and "delete my account"
         # reach proposals, reactions and their history through this hook.

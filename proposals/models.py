@@ -693,3 +693,169 @@ class CommentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} of comment {self.comment_id}"
+
+
+class Follow(models.Model):
+    """Someone follows a proposal, a section or a whole strategy: exactly one of the three.
+
+    Authors, commenters and those who reacted follow a proposal automatically; a row with
+    `active` off records that they stopped, so doing any of those again does not bring
+    the follow back (proposals/following/services.py).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, null=True, blank=True, related_name="follows"
+    )
+    section = models.ForeignKey(
+        "strategy.Section", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    strategy = models.ForeignKey(
+        "strategy.Strategy", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+    # Made by writing, commenting or reacting rather than by asking to follow.
+    automatic = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(proposal__isnull=False, section__isnull=True, strategy__isnull=True)
+                | Q(proposal__isnull=True, section__isnull=False, strategy__isnull=True)
+                | Q(proposal__isnull=True, section__isnull=True, strategy__isnull=False),
+                name="follow_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "proposal"],
+                condition=Q(proposal__isnull=False),
+                name="one_follow_per_proposal",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "section"],
+                condition=Q(section__isnull=False),
+                name="one_follow_per_section",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "strategy"],
+                condition=Q(strategy__isnull=False),
+                name="one_follow_per_strategy",
+            ),
+        ]
+        # Fan-out reads followers of one target; the unique indexes lead with the user.
+        indexes = [
+            models.Index(fields=["proposal", "user"], name="follow_by_proposal"),
+            models.Index(fields=["section", "user"], name="follow_by_section"),
+            models.Index(fields=["strategy", "user"], name="follow_by_strategy"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.proposal_id or self.section_id or self.strategy_id
+        return f"{self.user_id} follows {target}"
+
+
+class Notification(models.Model):
+    """Something new about what a person follows, for the on-site list and the emails.
+
+    `source` names the event ("comment:12", "answer:7", "status:40", "version:3"); one row
+    per person per source, so a fan-out task that runs twice writes nobody twice.
+    """
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "comment"
+        REPLY = "reply", "reply"
+        ANSWER = "answer", "answer"
+        STATUS = "status", "status"
+        PUBLISHED = "published", "published"  # a new proposal in a followed section
+        VERSION = "version", "version"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source = models.CharField(max_length=40)
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    strategy = models.ForeignKey(
+        "strategy.Strategy", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The new status, for a status change.
+    status = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # When an email carried it; set at once for what another email already tells (the
+    # answer and decision emails), so no digest repeats it. An email at once is claimed
+    # by setting it before it goes out (proposals/following/emails.py).
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "source"], name="one_notification_per_event"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_list"),
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+            models.Index(
+                fields=["user", "created_at"],
+                condition=Q(emailed_at__isnull=True),
+                name="notification_unemailed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
+
+
+class NotificationDigest(models.Model):
+    """The daily email of one person for one day. Claimed (committed) before it is sent,
+    so nobody gets two on one day; `sent_at` once it went. A digest claimed and never
+    confirmed (a worker killed mid-send) is not sent again that day: its items stay
+    unemailed and go with the next day's digest."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    items = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="one_digest_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"digest of {self.user_id} on {self.day}"
+
+
+class FanOut(models.Model):
+    """An event whose notifications are still to be written, saved in the event's own
+    transaction: the task that writes them deletes the row, and a sweep runs again what
+    a lost message or a dead worker left (nothing accepted is lost)."""
+
+    class Event(models.TextChoices):
+        COMMENT = "comment", "comment"
+        ANSWER = "answer", "answer"
+        STATUS = "status", "status"
+        VERSION = "version", "version"
+
+    event = models.CharField(max_length=10, choices=Event.choices)
+    # The comment, proposal (for an answer), proposal event or strategy version.
+    object_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "object_id"], name="one_fan_out_per_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event}:{self.object_id}"

@@ -116,6 +116,12 @@ rules.add_perm("proposals.read_hidden_comment", wrote_comment | may_moderate)
 rules.add_perm("proposals.view_comment_hidden_reason", wrote_comment | is_staff_account)
 
 
+# --- following (proposals/following/) ---------------------------------------------------
+# Anyone signed in: following asks nothing of the email address, the emails only go to a
+# verified one.
+rules.add_perm("proposals.follow", is_signed_in)
+
+
 def visible_filter(user: Any) -> Q | None:
     """`proposals.read_proposal` as a filter on proposals; None where it is every one."""
     if sees_every_proposal(user):

@@ -19,6 +19,7 @@ from civic.celery import enqueue_on_commit
 from civic.errors import InvalidInput, NotAllowed, StateConflict
 from civic.text import clean_text
 from proposals.emails import decision_email
+from proposals.following.services import fan_out_later, follow_automatically
 from proposals.language import detect_language
 from proposals.models import (
     BODY_MAX,
@@ -134,6 +135,7 @@ def proposal_submit(
         to_status=Status.PENDING,
         at=proposal.created_at,
     )
+    follow_automatically(user=author, proposal=proposal)
     tally_mark_dirty(strategy_id=strategy.pk)
     _analyse_after_commit(proposal)
     return proposal
@@ -233,13 +235,14 @@ def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
     proposal.status = Status.WITHDRAWN
     proposal.updated_at = timezone.now()
     proposal.save(update_fields=["status", "updated_at"])
-    ProposalEvent.objects.create(
+    event = ProposalEvent.objects.create(
         proposal=proposal,
         actor=actor,
         action=Action.WITHDRAW,
         from_status=from_status,
         to_status=Status.WITHDRAWN,
     )
+    fan_out_later(event="status", object_id=event.pk)
     tally_mark_dirty(strategy_id=proposal.strategy_id)
     return proposal
 
@@ -350,6 +353,7 @@ def proposal_moderate(
     # The summary table lists published and publicly rejected proposals.
     summary_mark_dirty(strategy_id=proposal.strategy_id)
     enqueue_on_commit("proposals.send_decision_email", event.pk)
+    fan_out_later(event="status", object_id=event.pk)
     if to_status == Status.PUBLISHED:
         # Confirmed themes are what the suggester learns from. The task retrains only once
         # enough are new: this reaches the embedded default, which runs no periodic tasks,
@@ -412,6 +416,7 @@ def reaction_set(*, proposal: Proposal, user: User, kind: str) -> Reaction:
         unique_fields=["user", "proposal"],
         update_fields=["kind", "updated_at"],
     )
+    follow_automatically(user=user, proposal=proposal)
     tally_mark_dirty(strategy_id=proposal.strategy_id)
     return Reaction.objects.get(proposal=proposal, user=user)
 

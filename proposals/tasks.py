@@ -9,6 +9,7 @@ from celery import shared_task
 from civic.celery import enqueue
 from proposals.answers import tasks as answers_tasks  # noqa: F401
 from proposals.duplicates import tasks as duplicates_tasks  # noqa: F401
+from proposals.following import tasks as following_tasks  # noqa: F401
 from proposals.reports import tasks as reports_tasks  # noqa: F401
 from proposals.selectors import decision_emails_unsent
 from proposals.services import decision_email_send

@@ -2,10 +2,18 @@ from django.urls import path
 
 from proposals import apis
 from proposals.comments import apis as comment_apis
+from proposals.following import apis as following_apis
 from proposals.summary.apis import SummaryApi
 from proposals.versions import apis as version_apis
 
 urlpatterns = [
+    path("follows/", following_apis.FollowApi.as_view(), name="follows"),
+    path("notifications/", following_apis.NotificationListApi.as_view(), name="notifications"),
+    path(
+        "notifications/read/",
+        following_apis.NotificationReadApi.as_view(),
+        name="notifications-read",
+    ),
     path("proposals/", apis.ProposalListApi.as_view(), name="proposal-list"),
     path("proposals/<int:proposal_id>/", apis.ProposalDetailApi.as_view(), name="proposal-detail"),
     path(
@@ -37,6 +45,11 @@ urlpatterns = [
         "proposals/<int:proposal_id>/comments/",
         comment_apis.CommentListApi.as_view(),
         name="proposal-comments",
+    ),
+    path(
+        "comments/flagged/",
+        comment_apis.FlaggedCommentListApi.as_view(),
+        name="comments-flagged",
     ),
     path("comments/<int:comment_id>/", comment_apis.CommentDetailApi.as_view(), name="comment"),
     path(

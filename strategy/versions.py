@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 
 from civic.languages import LANGUAGE_CODES
 from strategy.models import Section, Strategy, StrategyVersion
+from strategy.signals import strategy_version_recorded
 
 # A change is one of these, per section, from one version to another.
 ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
@@ -122,7 +123,7 @@ def version_record(*, strategy: Strategy) -> StrategyVersion | None:
     ):
         return None
     previous_sections = latest.sections if latest is not None else []
-    return StrategyVersion.objects.create(
+    version = StrategyVersion.objects.create(
         strategy=strategy,
         number=(latest.number + 1) if latest is not None else 1,
         imported_at=timezone.now(),
@@ -131,6 +132,10 @@ def version_record(*, strategy: Strategy) -> StrategyVersion | None:
         sections=snapshot["sections"],
         changed_sections=changed_codes(previous_sections, snapshot["sections"]),
     )
+    if latest is not None:
+        # The first version is the document itself, not news for its followers.
+        strategy_version_recorded.send(sender=StrategyVersion, version_id=version.pk)
+    return version
 
 
 # --- the word-level diff --------------------------------------------------------------------

@@ -43,6 +43,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Emails about the city's answers to proposals this person wrote or reacted to; the
     # signed link in each such email turns them off in one click.
     notify_answers = models.BooleanField(default=True)
+    # News about what this person follows, by email: each as it happens, once a day, or
+    # never (the on-site list has it all the same).
+    notify_email = models.CharField(
+        max_length=10,
+        default="daily",
+        choices=[("immediate", "immediate"), ("daily", "daily"), ("off", "off")],
+    )
+    # Follow what one writes, comments on or reacts to.
+    follow_automatically = models.BooleanField(default=True)
     # When the verification link was last mailed; accounts still unverified and
     # never mailed are picked up by the verification sweep (a lost message).
     verification_sent_at = models.DateTimeField(null=True, blank=True)

@@ -238,6 +238,31 @@ def user_set_answer_notifications(*, user: User, enabled: bool) -> User:
     return user
 
 
+NOTIFY_EMAIL_CHOICES = ("immediate", "daily", "off")
+
+
+def user_set_notification_preferences(
+    *, user: User, notify_email: str | None = None, follow_automatically: bool | None = None
+) -> User:
+    """How often news of what one follows comes by email, and whether writing, commenting
+    and reacting follow a proposal. Also reached by the signed link in those emails."""
+    changed = []
+    if notify_email is not None:
+        if notify_email not in NOTIFY_EMAIL_CHOICES:
+            raise InvalidInput(
+                gettext_noop("Choose immediate, daily or off."), field="notify_email"
+            )
+        if user.notify_email != notify_email:
+            user.notify_email = notify_email
+            changed.append("notify_email")
+    if follow_automatically is not None and user.follow_automatically != follow_automatically:
+        user.follow_automatically = follow_automatically
+        changed.append("follow_automatically")
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
 # --- Personal data: consent, profile, change of address, deletion -------------------------------
 
 

@@ -13,7 +13,7 @@ import logging
 
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from civic.accounts.models import User
@@ -23,7 +23,7 @@ from proposals.answers.tokens import (
     unsubscribe_url,
     unsubscribe_user_from_token,
 )
-from proposals.models import Answer, AnswerNotice, Proposal
+from proposals.models import Answer, AnswerNotice, Follow, Proposal
 
 # The token helpers are part of this module's interface for the pages.
 __all__ = [
@@ -44,13 +44,18 @@ def _wants_answer_emails() -> Q:
 
 
 def answer_recipients(*, proposal: Proposal) -> list[User]:
-    """The author and everyone who reacted to `proposal`, each once, who want answer
-    emails (active accounts with `notify_answers` on), ordered by id."""
+    """The author, everyone who reacted to `proposal` and its followers, each once, who
+    want answer emails (active accounts with `notify_answers` on), ordered by id."""
+    stopped = Follow.objects.filter(user=OuterRef("pk"), proposal=proposal, active=False)
     return list(
         User.objects.filter(
-            Q(pk=proposal.author_id) | Q(reactions__proposal=proposal),
+            Q(pk=proposal.author_id)
+            | Q(reactions__proposal=proposal)
+            | Q(follows__proposal=proposal, follows__active=True),
             _wants_answer_emails(),
         )
+        # Whoever stopped following the proposal hears no more of it, reactors included.
+        .exclude(Exists(stopped))
         .distinct()
         .order_by("pk")
     )

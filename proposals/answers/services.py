@@ -18,6 +18,7 @@ from civic.accounts.rules import allows
 from civic.celery import enqueue_on_commit
 from civic.errors import DomainError, InvalidInput, NotAllowed, StateConflict
 from civic.text import clean_text
+from proposals.following.services import fan_out_later
 from proposals.models import Answer, Proposal, ProposalEvent
 from proposals.summary.services import summary_mark_dirty
 from proposals.tallies.services import tally_mark_dirty
@@ -133,6 +134,7 @@ def answer_save(
     summary_mark_dirty(strategy_id=proposal.strategy_id)
     if publish and not was_published:
         enqueue_on_commit("proposals.send_answer_emails", proposal.pk)
+        fan_out_later(event="answer", object_id=proposal.pk)
     return answer
 
 

@@ -121,21 +121,21 @@ def test_other_methods_are_refused(reader):
     assert _notify(reader) is True
 
 
-# --- /<lang>/me/notifications/ ---------------------------------------------------------------
+# --- /<lang>/me/notifications/settings/ --------------------------------------------------------
 
 
 def test_email_settings_need_an_account(reader):
-    response = Client().get("/en/me/notifications/")
+    response = Client().get("/en/me/notifications/settings/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
-    response = Client().post("/en/me/notifications/", {"notify_answers": "0"})
+    response = Client().post("/en/me/notifications/settings/", {"notify_answers": "0"})
     assert response.status_code == 302
     assert _notify(reader) is True
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_email_settings_show_the_choice_and_the_nav_links_to_them(resident, language):
-    response = page_client_for(resident).get(f"/{language}/me/notifications/")
+    response = page_client_for(resident).get(f"/{language}/me/notifications/settings/")
     assert response.status_code == 200
     page = _page(response)
     assert 'name="notify_answers" value="1" checked' in page
@@ -149,20 +149,20 @@ def test_nav_has_no_email_settings_for_visitors():
 
 def test_a_resident_turns_the_emails_off_and_on(resident):
     client = page_client_for(resident)
-    response = client.post("/en/me/notifications/", {"notify_answers": "0"}, follow=True)
+    response = client.post("/en/me/notifications/settings/", {"notify_answers": "0"}, follow=True)
     assert response.status_code == 200
     assert _notify(resident) is False
     page = _page(response)
     assert "You will no longer get emails about the city's answers." in page
     assert 'name="notify_answers" value="0" checked' in page
-    client.post("/en/me/notifications/", {"notify_answers": "1"})
+    client.post("/en/me/notifications/settings/", {"notify_answers": "1"})
     assert _notify(resident) is True
 
 
 @pytest.mark.parametrize("value", [None, "", "yes", "2"])
 def test_a_bad_choice_is_a_400_that_changes_nothing(resident, value):
     data = {} if value is None else {"notify_answers": value}
-    response = page_client_for(resident).post("/en/me/notifications/", data)
+    response = page_client_for(resident).post("/en/me/notifications/settings/", data)
     assert response.status_code == 400
     assert "Choose whether to get these emails." in _page(response)
     assert _notify(resident) is True
@@ -171,6 +171,6 @@ def test_a_bad_choice_is_a_400_that_changes_nothing(resident, value):
 def test_email_settings_keep_csrf_protection(resident):
     client = Client(enforce_csrf_checks=True)
     client.force_login(resident)
-    response = client.post("/en/me/notifications/", {"notify_answers": "0"})
+    response = client.post("/en/me/notifications/settings/", {"notify_answers": "0"})
     assert response.status_code == 403
     assert _notify(resident) is True

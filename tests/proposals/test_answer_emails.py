@@ -128,7 +128,7 @@ def test_author_and_reactors_get_one_email_each_in_their_own_language(people, ma
 
     english = sent[people["en"].email]
     assert english.subject == f"Proposal {proposal.code}: Already planned"
-    assert "a proposal you reacted to" in english.body
+    assert "a proposal you follow" in english.body
     assert "your proposal" not in english.body
     assert f"{django_settings.CIVIC_SITE_URL}/en/proposals/{proposal.pk}/" in english.body
 
@@ -145,8 +145,8 @@ def test_the_author_is_told_about_their_own_proposal_and_a_reactor_about_theirs(
     assert "The city has answered your proposal." in body
     assert "because you wrote this proposal" in body
     subject, body = answer_email(proposal=proposal, answer=answer, recipient=reactor, language="en")
-    assert "The city has answered a proposal you reacted to." in body
-    assert "because you reacted to this proposal" in body
+    assert "The city has answered a proposal you follow." in body
+    assert "because you reacted to this proposal or follow it" in body
 
 
 @pytest.mark.parametrize(

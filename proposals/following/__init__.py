@@ -1,0 +1,1 @@
+"""Following proposals, sections and strategies, and what it brings: notifications."""

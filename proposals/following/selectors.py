@@ -1,0 +1,40 @@
+"""Reads of following and notifications: what one follows, one's notifications, the unread
+count the header shows."""
+
+from django.db.models import Q, QuerySet
+
+from civic.accounts.models import User
+from proposals.models import Follow, Notification, Proposal
+from proposals.rules import visible_filter
+
+
+def follow_list(*, user: User) -> QuerySet[Follow]:
+    return (
+        Follow.objects.filter(user=user, active=True)
+        .select_related("proposal", "section", "strategy")
+        .order_by("-created_at", "-id")
+    )
+
+
+def follows_proposal(*, user: User, proposal: Proposal) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Follow.objects.filter(user=user, proposal=proposal, active=True).exists()
+
+
+def notification_list(*, user: User, unread: bool = False) -> QuerySet[Notification]:
+    """Newest first. Notifications about a proposal this person may no longer open (taken
+    down since) leave the list rather than name it."""
+    rows = Notification.objects.filter(user=user)
+    visible = visible_filter(user)
+    if visible is not None:
+        proposal_visible = Proposal.objects.filter(visible).values("pk")
+        rows = rows.filter(Q(proposal__isnull=True) | Q(proposal__in=proposal_visible))
+    if unread:
+        rows = rows.filter(read_at__isnull=True)
+    return rows.select_related("proposal", "strategy").order_by("-created_at", "-id")
+
+
+def unread_count(*, user: User) -> int:
+    """For the header, on every page: one query on the partial index of unread rows."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
