@@ -14,11 +14,13 @@ run with --followers 10000 and 100000 to see that it does not grow with the numb
 """
 
 import argparse
+import multiprocessing
 import os
 import resource
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,11 +36,11 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.mail.backends.base import BaseEmailBackend  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from civic.accounts.models import User  # noqa: E402
-from proposals.following.emails import send_digests  # noqa: E402
+from proposals.following.emails import digest_due, send_digest_chunk, send_digests  # noqa: E402
 from proposals.following.services import fan_out  # noqa: E402
 from proposals.models import (  # noqa: E402
     Comment,
@@ -64,6 +66,12 @@ class RenderingBackend(BaseEmailBackend):
             RenderingBackend.size += len(message.message().as_bytes())
         RenderingBackend.sent += len(messages)
         return len(messages)
+
+
+def _worker_chunk(user_ids: list[int], now: datetime) -> tuple[int, int]:
+    RenderingBackend.size = 0
+    sent = send_digest_chunk(user_ids=user_ids, now=now)
+    return sent, RenderingBackend.size
 
 
 def peak_mib() -> float:
@@ -137,10 +145,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--followers", type=int, default=100_000)
     parser.add_argument("--comments", type=int, default=3)
+    # Celery's default concurrency: a worker process per CPU.
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         call_command("migrate", verbosity=0)
-    settings.EMAIL_BACKEND = "__main__.RenderingBackend"
+    settings.EMAIL_BACKEND = f"{RenderingBackend.__module__}.RenderingBackend"
     settings.CIVIC_DIGEST_HOUR = 0
     print(
         f"database: {connection.vendor}; followers: {args.followers:,}; comments each: {args.comments}"
@@ -160,11 +170,25 @@ def main() -> None:
 
     now = timezone.now() + timezone.timedelta(seconds=1)
     started = time.perf_counter()
-    sent = send_digests(now=now)
+    chunks = list(digest_due(now=now))
+    if args.processes == 1:
+        sent = sum(send_digest_chunk(user_ids=chunk, now=now) for chunk in chunks)
+        size = RenderingBackend.size
+    else:
+        # As the periodic task does with Celery workers: each chunk is one task, taken by
+        # whichever worker process is free. Forked processes open their own connections.
+        connections.close_all()
+        with multiprocessing.get_context("fork").Pool(args.processes) as pool:
+            results = pool.starmap(_worker_chunk, [(chunk, now) for chunk in chunks])
+        sent = sum(n for n, _ in results)
+        size = sum(b for _, b in results)
     elapsed = time.perf_counter() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"digest run: {sent:,} emails ({RenderingBackend.size / sent:,.0f} bytes each) in {elapsed:.1f} s "
+        f"digest run in {args.processes} process(es): {sent:,} emails "
+        f"({size / max(sent, 1):,.0f} bytes each) in {elapsed:.1f} s "
         f"({sent / elapsed:,.0f} a second); peak memory {peak_mib():.0f} MiB"
+        + (f", largest worker {children:.0f} MiB" if args.processes > 1 else "")
     )
     started = time.perf_counter()
     again = send_digests(now=now)

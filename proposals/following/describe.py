@@ -19,6 +19,11 @@ TEXTS = {
     Kind.PUBLISHED: gettext_noop("New proposal in a section you follow: “%(title)s” (%(code)s)"),
     Kind.VERSION: gettext_noop("A new version of the strategy “%(strategy)s”"),
 }
+# A comment on a section, or a reply there: the item has a section_title and no proposal.
+SECTION_TEXTS = {
+    Kind.COMMENT: gettext_noop("New comment on the section “%(section)s”"),
+    Kind.REPLY: gettext_noop("A reply to your comment on the section “%(section)s”"),
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Item:
     title: str = ""
     status: str = ""
     strategy_title: str = ""
+    section_title: str = ""
 
 
 def describe(item: Item) -> str:
@@ -36,6 +42,10 @@ def describe(item: Item) -> str:
         "title": item.title,
         "status": str(STATUS.get(item.status, item.status)).lower(),
         "strategy": item.strategy_title,
+        "section": item.section_title,
     }
+    text = TEXTS[item.kind]
+    if item.section_title and item.kind in SECTION_TEXTS:
+        text = SECTION_TEXTS[item.kind]
     # Only the one line needed goes through the catalogue: a digest run words a great many.
-    return gettext(TEXTS[item.kind]) % params
+    return gettext(text) % params

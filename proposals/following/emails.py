@@ -4,22 +4,26 @@ at once, one a day for those who asked for a digest, never for those who turned 
 Never twice. Each email is claimed, and the claim committed, before it goes out: a
 notification by setting its `emailed_at`, a digest by its person's `NotificationDigest`
 row for the day. A send that fails with an error gives the claim back for the next run. A
-worker killed between claim and send (or before confirming a digest) leaves the claim: that
-email does not go, rather than go twice. Nothing is lost by it: the notification stays in
-the on-site list, and a digest's items, marked emailed only once it is confirmed, go with
-the next day's digest.
+worker killed between claim and confirmation leaves the claim: that email is not sent
+again that day, rather than risk a second one. Nothing is lost by it: the notification
+stays in the on-site list, and a digest's items are marked emailed only once it is
+confirmed, so they go with the next day's digest (again, for a digest that went out just
+before the kill). Digests are claimed a batch at a time (CLAIM_BATCH), which bounds how
+many people one kill touches.
 
 Items whose proposal the recipient may no longer open, or whose comment was hidden or
 deleted since, are left out of the email (the on-site list checks the same when read).
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import get_template
@@ -38,8 +42,9 @@ Kind = Notification.Kind
 # Recipients read per query, and items listed in one digest (the rest are on the site).
 DIGEST_CHUNK = 500
 DIGEST_MAX_ITEMS = 30
-# Digests confirmed per transaction: what a killed worker can leave claimed but unconfirmed.
-CONFIRM_EVERY = 50
+# Digests claimed, sent and confirmed together: what a killed worker can leave claimed but
+# unconfirmed (not sent again that day; their news goes with the next day's digest).
+CLAIM_BATCH = 50
 # Older news is not worth an email any more; it stays in the on-site list.
 STALE_AFTER = timedelta(days=2)
 
@@ -55,63 +60,94 @@ def _wants(preference: str, prefix: str = "") -> Q:
     ) & ~Q(**{f"{prefix}email": ""})
 
 
-def _with_targets(rows: QuerySet[Notification]) -> QuerySet[Notification]:
-    return rows.select_related("proposal", "comment", "strategy").only(
-        "id",
-        "user_id",
-        "kind",
-        "status",
-        "created_at",
-        "proposal__id",
-        "proposal__code",
-        "proposal__title",
-        "proposal__status",
-        "proposal__rejection_public",
-        "proposal__author_id",
-        "comment__id",
-        "comment__hidden_by",
-        "comment__deleted_at",
-        "strategy__id",
-        "strategy__slug",
-        "strategy__title_ru",
-        "strategy__title_kk",
-        "strategy__title_en",
-    )
+@dataclass(slots=True)
+class Row:
+    """One notification with what an email says of it, read as plain values: a digest run
+    reads a great many, and model instances for each row and its targets cost more than
+    the rest of the email."""
+
+    pk: int
+    user_id: int
+    kind: str
+    status: str
+    proposal_id: int | None
+    code: str | None
+    title: str | None
+    proposal_status: str | None
+    rejection_public: bool | None
+    author_id: int | None
+    comment_id: int | None
+    hidden_by: str | None
+    deleted_at: datetime | None
+    strategy_slug: str | None
+    strategy_titles: tuple[str | None, str | None, str | None]
+
+    def strategy_title(self, language: str) -> str:
+        # As strategy.models.localized: the language asked for, then Russian, then any.
+        titles = dict(zip(LANGUAGE_CODES, self.strategy_titles, strict=True))
+        return next(
+            (t for t in (titles.get(language), *self.strategy_titles) if t),
+            "",
+        )
 
 
-def _readable(notification: Notification) -> bool:
+_ROW_FIELDS = (
+    "pk",
+    "user_id",
+    "kind",
+    "status",
+    "proposal_id",
+    "proposal__code",
+    "proposal__title",
+    "proposal__status",
+    "proposal__rejection_public",
+    "proposal__author_id",
+    "comment_id",
+    "comment__hidden_by",
+    "comment__deleted_at",
+    "strategy__slug",
+    *(f"strategy__title_{code}" for code in LANGUAGE_CODES),
+)
+
+
+def _rows(notifications: QuerySet[Notification]) -> list[Row]:
+    titles = len(LANGUAGE_CODES)
+    return [
+        Row(*values[:-titles], strategy_titles=tuple(values[-titles:]))
+        for values in notifications.values_list(*_ROW_FIELDS)
+    ]
+
+
+def _readable(row: Row) -> bool:
     """Whether the email may name it: the proposal public or the recipient's own, the
     comment still shown."""
-    proposal = notification.proposal
-    if proposal is not None:
-        public = proposal.status == Proposal.Status.PUBLISHED or (
-            proposal.status == Proposal.Status.REJECTED and proposal.rejection_public
+    if row.proposal_id is not None:
+        public = row.proposal_status == Proposal.Status.PUBLISHED or (
+            row.proposal_status == Proposal.Status.REJECTED and row.rejection_public
         )
-        if not public and proposal.author_id != notification.user_id:
+        if not public and row.author_id != row.user_id:
             return False
-    comment = notification.comment
-    return comment is None or (
-        comment.hidden_by == Comment.HiddenBy.NOBODY and comment.deleted_at is None
+    return row.comment_id is None or (
+        row.hidden_by == Comment.HiddenBy.NOBODY and row.deleted_at is None
     )
 
 
-def _line(notification: Notification, language: str) -> tuple[str, str]:
+def _line(row: Row, language: str) -> tuple[str, str]:
     """(text, link) in the active language."""
     site = f"{settings.CIVIC_SITE_URL}/{language}"
-    proposal, strategy = notification.proposal, notification.strategy
     item = Item(
-        kind=notification.kind,
-        code=proposal.code if proposal else "",
-        title=proposal.title if proposal else "",
-        status=notification.status,
-        strategy_title=strategy.title if strategy else "",
+        kind=row.kind,
+        code=row.code or "",
+        title=row.title or "",
+        status=row.status,
+        strategy_title=row.strategy_title(language) if row.strategy_slug else "",
     )
-    if proposal is not None:
-        link = f"{site}/proposals/{proposal.pk}/"
-        if notification.comment_id:
-            link += f"#comment-{notification.comment_id}"
-    elif strategy is not None:
-        link = f"{site}/strategies/{strategy.slug}/versions/"
+    if row.proposal_id is not None:
+        link = f"{site}/proposals/{row.proposal_id}/"
+        if row.comment_id:
+            link += f"#comment-{row.comment_id}"
+    elif row.strategy_slug is not None:
+        link = f"{site}/strategies/{row.strategy_slug}/versions/"
     else:
         link = f"{site}/me/notifications/"
     return describe(item), link
@@ -121,7 +157,7 @@ def _language(user: User) -> str:
     return user.language if user.language in LANGUAGE_CODES else "ru"
 
 
-def _message(user: User, template: str, items: list[Notification], more: int = 0) -> EmailMessage:
+def _message(user: User, template: str, items: list[Row], more: int = 0) -> EmailMessage:
     language = _language(user)
     with translation.override(language):
         lines = [_line(item, language) for item in items]
@@ -166,12 +202,12 @@ def _send_each(notification_ids: Iterable[int]) -> int:
     for notification_id in notification_ids:
         if not _claim_one(notification_id, now):
             continue  # another run has it
-        notification = _with_targets(Notification.objects.filter(pk=notification_id)).first()
-        if notification is None or not _readable(notification):
+        found = _rows(Notification.objects.filter(pk=notification_id))
+        if not found or not _readable(found[0]):
             continue
         try:
-            user = User.objects.get(pk=notification.user_id)
-            _message(user, "notification", [notification]).send()
+            user = User.objects.get(pk=found[0].user_id)
+            _message(user, "notification", found).send()
             sent += 1
         except Exception:
             # A refused address or a mail server down: give the claim back for the sweep.
@@ -244,33 +280,28 @@ def _confirm(sent: dict[int, list[int]], day: date, now: datetime) -> None:
         ).update(emailed_at=now)
 
 
-def _digest_chunk(user_ids: list[int], day: date, now: datetime) -> int:
+def _send_batch(
+    user_ids: list[int], day: date, now: datetime, connection: BaseEmailBackend
+) -> tuple[int, list[int]]:
+    """Claim, send and confirm the digests of a few people; (emails sent, people whose
+    send failed with an error)."""
     claimed = _claim_digests(user_ids, day, now)
     if not claimed:
-        return 0
+        return 0, []
     users = User.objects.only("id", "email", "language").in_bulk(claimed)
-    rows = _with_targets(
+    rows = _rows(
         Notification.objects.filter(
             user_id__in=claimed,
             emailed_at__isnull=True,
             created_at__gte=now - STALE_AFTER,
             created_at__lt=now,
-        )
-    ).order_by("user_id", "created_at", "id")
+        ).order_by("user_id", "created_at", "id")
+    )
     emails = 0
     done: dict[int, list[int]] = {}
     failed: list[int] = []
-    # Read whole before the writes below change what the query matches; memory stays
-    # bounded by the chunk's people and the two days of news.
-    by_person = [(user_id, list(group)) for user_id, group in groupby(rows, lambda n: n.user_id)]
-    # One SMTP connection for the chunk rather than one per email.
-    connection = get_connection()
-    try:
-        connection.open()
-    except Exception:
-        logger.exception("no mail server for the digests; the next run tries again")
-        failed, by_person = list(claimed), []
-    for user_id, items in by_person:
+    for user_id, group in groupby(rows, lambda row: row.user_id):
+        items = list(group)
         readable = [item for item in items if _readable(item)]
         try:
             if readable:
@@ -284,11 +315,36 @@ def _digest_chunk(user_ids: list[int], day: date, now: datetime) -> int:
             logger.exception("digest for account %s failed", user_id)
             continue
         done[user_id] = [item.pk for item in items]
-        if len(done) >= CONFIRM_EVERY:
-            _confirm(done, day, now)
-            done = {}
-    connection.close()
     _confirm(done, day, now)
+    return emails, failed
+
+
+def send_digest_chunk(*, user_ids: list[int], now: datetime) -> int:
+    """Send the day's digests of these people, those nobody claimed yet. Returns emails
+    sent. Chunks run in any number of workers at once: the claims keep them apart.
+
+    People are claimed a batch at a time (CLAIM_BATCH), just before their emails go: a
+    worker killed mid-chunk leaves at most one batch claimed and unconfirmed, and the
+    rest of the chunk to the next run.
+    """
+    day = timezone.localdate(now)
+    emails = 0
+    failed: list[int] = []
+    # One SMTP connection for the chunk rather than one per email.
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:
+        # Nothing claimed yet: the next run finds these people due again.
+        logger.exception("no mail server for the digests; the next run tries again")
+        return 0
+    try:
+        for start in range(0, len(user_ids), CLAIM_BATCH):
+            sent, refused = _send_batch(user_ids[start : start + CLAIM_BATCH], day, now, connection)
+            emails += sent
+            failed += refused
+    finally:
+        connection.close()
     # Failed with an error, so certainly not sent: the claims go back for the next run.
     NotificationDigest.objects.filter(user_id__in=failed, day=day, sent_at__isnull=True).update(
         claimed_at=None
@@ -296,12 +352,12 @@ def _digest_chunk(user_ids: list[int], day: date, now: datetime) -> int:
     return emails
 
 
-def send_digests(*, now: datetime | None = None) -> int:
-    """Send today's digests not yet sent, once the day's hour has come. Safe to run often
-    and in several workers; returns emails sent."""
-    now = now or timezone.now()
+def digest_due(*, now: datetime) -> Iterator[list[int]]:
+    """The people whose digest is due today, in chunks of ids: those who asked for one,
+    have news of the last two days not yet emailed, and whose digest nobody claimed yet.
+    Nothing before the day's hour (CIVIC_DIGEST_HOUR)."""
     if timezone.localtime(now).hour < settings.CIVIC_DIGEST_HOUR:
-        return 0
+        return
     day = timezone.localdate(now)
     due = (
         User.objects.filter(_wants("daily"))
@@ -324,10 +380,17 @@ def send_digests(*, now: datetime | None = None) -> int:
         )
         .order_by("pk")
     )
-    sent, last = 0, 0
+    last = 0
     while True:
         user_ids = list(due.filter(pk__gt=last).values_list("pk", flat=True)[:DIGEST_CHUNK])
         if not user_ids:
-            return sent
+            return
         last = user_ids[-1]
-        sent += _digest_chunk(user_ids, day, now)
+        yield user_ids
+
+
+def send_digests(*, now: datetime | None = None) -> int:
+    """Every digest due now, in this process, chunk after chunk; returns emails sent. The
+    periodic task spreads the chunks over the workers instead (following/tasks.py)."""
+    now = now or timezone.now()
+    return sum(send_digest_chunk(user_ids=chunk, now=now) for chunk in digest_due(now=now))

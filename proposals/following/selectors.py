@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from civic.accounts.models import User
 from proposals.models import Follow, Notification, Proposal
 from proposals.rules import visible_filter
+from strategy.models import Section, Strategy
 
 
 def follow_list(*, user: User) -> QuerySet[Follow]:
@@ -22,6 +23,30 @@ def follows_proposal(*, user: User, proposal: Proposal) -> bool:
     return Follow.objects.filter(user=user, proposal=proposal, active=True).exists()
 
 
+def follows_strategy(*, user: User, strategy: Strategy) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Follow.objects.filter(user=user, strategy=strategy, active=True).exists()
+
+
+def sections_followed(*, user: User, strategy: Strategy) -> set[int]:
+    """The ids of the strategy's sections this person follows, for the strategy page's
+    buttons in one query."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Follow.objects.filter(user=user, active=True, section__strategy=strategy).values_list(
+            "section_id", flat=True
+        )
+    )
+
+
+def follows_section(*, user: User, section: Section) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Follow.objects.filter(user=user, section=section, active=True).exists()
+
+
 def notification_list(*, user: User, unread: bool = False) -> QuerySet[Notification]:
     """Newest first. Notifications about a proposal this person may no longer open (taken
     down since) leave the list rather than name it."""
@@ -32,7 +57,9 @@ def notification_list(*, user: User, unread: bool = False) -> QuerySet[Notificat
         rows = rows.filter(Q(proposal__isnull=True) | Q(proposal__in=proposal_visible))
     if unread:
         rows = rows.filter(read_at__isnull=True)
-    return rows.select_related("proposal", "strategy").order_by("-created_at", "-id")
+    return rows.select_related("proposal", "section__strategy", "strategy").order_by(
+        "-created_at", "-id"
+    )
 
 
 def unread_count(*, user: User) -> int:

@@ -138,28 +138,36 @@ def _write(rows: Iterable[Notification]) -> int:
 
 def notify_comment(*, comment_id: int) -> int:
     """A new comment: a reply for the author of the comment it answers, a comment for the
-    proposal's other followers. Nothing for one hidden or deleted before the task ran."""
+    other followers of its proposal, or of its section for a comment on a section.
+    Nothing for one hidden or deleted before the task ran, nor for one whose proposal is no
+    longer published or whose strategy went back to draft."""
     comment = (
-        Comment.objects.select_related("parent", "proposal")
+        Comment.objects.select_related("parent", "proposal", "section__strategy")
         .filter(pk=comment_id, hidden_by=Comment.HiddenBy.NOBODY, deleted_at__isnull=True)
         .first()
     )
-    if comment is None or comment.proposal.status != Status.PUBLISHED:
+    if comment is None:
         return 0
-    source = f"comment:{comment.pk}"
-    common = {"source": source, "proposal_id": comment.proposal_id, "comment_id": comment.pk}
+    if comment.section_id is not None:
+        if comment.section.strategy.status == Strategy.Status.DRAFT:
+            return 0
+        target: dict[str, int] = {"section_id": comment.section_id}
+    else:
+        if comment.proposal.status != Status.PUBLISHED:
+            return 0
+        target = {"proposal_id": comment.proposal_id}
+    common = {"source": f"comment:{comment.pk}", "comment_id": comment.pk, **target}
     rows: list[Notification] = []
     replied_to = None
     if comment.parent is not None and comment.parent.author_id != comment.author_id:
         replied_to = comment.parent.author_id
-        stopped = Follow.objects.filter(
-            user_id=replied_to, proposal_id=comment.proposal_id, active=False
-        ).exists()
+        # Who stopped following the proposal (or section) hears no more of its discussion.
+        stopped = Follow.objects.filter(user_id=replied_to, active=False, **target).exists()
         if not stopped and User.objects.filter(pk=replied_to, is_active=True).exists():
             rows.append(Notification(user_id=replied_to, kind=Kind.REPLY, **common))
     others = (
         Notification(user_id=user_id, kind=Kind.COMMENT, **common)
-        for user_id in _followers(proposal_id=comment.proposal_id)
+        for user_id in _followers(**target)
         if user_id not in (comment.author_id, replied_to)
     )
     return _write(rows) + _write(others)

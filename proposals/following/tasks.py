@@ -1,13 +1,18 @@
 """Following's Celery tasks: write an event's notifications, email them, sweep up."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from civic.celery import enqueue
-from proposals.following.emails import send_digests, send_immediate, send_immediate_sweep
+from proposals.following.emails import (
+    digest_due,
+    send_digest_chunk,
+    send_immediate,
+    send_immediate_sweep,
+)
 from proposals.following.services import fan_out
 from proposals.models import FanOut
 
@@ -45,5 +50,17 @@ def notification_sweep() -> int:
 
 @shared_task(name="proposals.send_digests")
 def send_digests_task() -> int:
-    """Periodic: today's digests, once the hour has come; the rows make it once a day."""
-    return send_digests()
+    """Periodic: today's digests, once the hour has come, a task per chunk of people so
+    that every worker takes a share; the claims make it once a day. Returns chunks sent
+    off. A chunk whose message is lost is found due again by the next run."""
+    now = timezone.now()
+    chunks = 0
+    for user_ids in digest_due(now=now):
+        enqueue("proposals.send_digest_chunk", user_ids, now.isoformat())
+        chunks += 1
+    return chunks
+
+
+@shared_task(name="proposals.send_digest_chunk")
+def send_digest_chunk_task(user_ids: list[int], now: str) -> int:
+    return send_digest_chunk(user_ids=user_ids, now=datetime.fromisoformat(now))
