@@ -125,6 +125,8 @@ def _account(user: User) -> dict[str, Any]:
         "district": user.district.slug if user.district_id else None,
         "language": user.language,
         "notify_answers": user.notify_answers,
+        "notify_email": user.notify_email,
+        "follow_automatically": user.follow_automatically,
         "roles": user_roles(user),
         "date_joined": user.date_joined.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,

@@ -445,6 +445,8 @@ def user_delete(*, user: User, password: str) -> None:
     user.language = "ru"
     user.email_verified = False
     user.notify_answers = False
+    user.notify_email = "off"
+    user.follow_automatically = False
     user.consented_terms_version = ""
     user.consented_at = None
     user.is_active = False

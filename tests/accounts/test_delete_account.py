@@ -158,6 +158,7 @@ def test_deleting_removes_sign_in_data_email_tokens_and_sessions(
     assert user.display_name == FORMER_RESIDENT
     assert user.district is None
     assert user.notify_answers is False
+    assert (user.notify_email, user.follow_automatically) == ("off", False)
     assert (user.consented_terms_version, user.consented_at) == ("", None)
     assert user.pending_email == ""
     assert user.deleted_at is not None

@@ -2,9 +2,11 @@
 the reader's language, with a signed one-click unsubscribe link; never twice."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -259,3 +261,16 @@ def test_a_forged_link_is_a_404_that_changes_nothing(forge):
     for account in (person, other):
         account.refresh_from_db()
         assert account.notify_email == "daily"
+
+
+def test_the_command_sends_the_digests_where_no_beat_runs(
+    proposal, django_capture_on_commit_callbacks
+):
+    reader = _follower(proposal, notify_email="daily")
+    _post(proposal, django_capture_on_commit_callbacks)
+    out = StringIO()
+    call_command("send_digests", stdout=out)
+    assert out.getvalue().startswith("2 digests sent")  # the reader and the author
+    assert len(_to(reader)) == 1
+    call_command("send_digests", stdout=out)
+    assert len(_to(reader)) == 1
