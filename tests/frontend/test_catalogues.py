@@ -306,6 +306,15 @@ def test_no_entry_the_code_no_longer_uses(code_strings: dict[Key, Found], langua
     assert not problems, _report(problems)
 
 
+@pytest.mark.parametrize("language", (*TRANSLATED_LANGUAGES, "en"))
+def test_no_entry_is_in_the_catalogue_twice(language: str) -> None:
+    # GNU msgfmt refuses a catalogue with a duplicate; Python's reader keeps the last.
+    po = polib.pofile(str(catalogue_path(language)))
+    keys = [(entry.msgctxt, entry.msgid) for entry in po if not entry.obsolete]
+    twice = sorted({key for key in keys if keys.count(key) > 1}, key=str)
+    assert not twice, _report([f"{msgid!r} (context {context!r})" for context, msgid in twice])
+
+
 @pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
 def test_english_catalogue_has_the_same_msgids(language: str) -> None:
     problems = msgid_differences(catalogue_path("en"), catalogue_path(language))
