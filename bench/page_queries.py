@@ -8,6 +8,9 @@ with it, the database must be migrated and hold the demo (`manage.py load_demo`)
 Each page is fetched once to warm up, then measured; the query count includes the
 session and the signed-in user. Lists hold 20 proposals a page (history 50), and the
 counts do not depend on that: tests/frontend/test_queries.py pins them.
+
+The demo has no discussion: the first run adds one to the measured proposal (20 comments,
+each with a reply, one flagged), which its author's follow turns into notifications.
 """
 
 import os
@@ -36,7 +39,38 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from civic.accounts.models import User  # noqa: E402
-from proposals.models import Proposal  # noqa: E402
+from proposals import demo_data  # noqa: E402
+from proposals.comments.services import comment_create, comment_flag  # noqa: E402
+from proposals.following.services import follow_set  # noqa: E402
+from proposals.models import Comment, Proposal  # noqa: E402
+
+
+def discussion(proposal: Proposal, reader: User) -> Comment:
+    """Comments on `proposal`, news of them for `reader`, and a flagged comment for the
+    moderators' queue; made once, since a PostgreSQL database keeps them."""
+    flagged = Comment.objects.filter(proposal=proposal, flags__isnull=False).first()
+    if flagged is not None:
+        return flagged
+    emails = [person["email"] for person in demo_data.DEMO_RESIDENTS[:6]]
+    people = [user for user in User.objects.filter(email__in=emails) if user != reader]
+    follow_set(user=reader, following=True, proposal=proposal)
+    follow_set(user=reader, following=True, strategy=proposal.strategy)
+    tops = []
+    for n in range(20):
+        top = comment_create(
+            proposal=proposal,
+            author=people[n % len(people)],
+            body=f"Поддерживаю, это нужно сделать в первую очередь ({n}).",
+        )
+        comment_create(
+            proposal=proposal,
+            author=people[(n + 1) % len(people)],
+            body=f"Согласен, но сначала надо посчитать стоимость ({n}).",
+            parent=top,
+        )
+        tops.append(top)
+    comment_flag(comment=tops[0], user=people[1], reason="spam")
+    return tops[0]
 
 
 def main() -> None:
@@ -51,6 +85,7 @@ def main() -> None:
     published = Proposal.objects.filter(status="published").order_by("id").first()
     pending = Proposal.objects.filter(status="pending").order_by("id").first()
     asked = Proposal.objects.filter(status="changes_requested").order_by("id").first()
+    flagged = discussion(published, asked.author)
     pages = [
         (None, "home", "/ru/"),
         (None, "strategy", "/ru/strategies/almaty-2050/"),
@@ -65,6 +100,12 @@ def main() -> None:
         (asked.author.email, "my proposals", "/ru/me/proposals/"),
         (asked.author.email, "edit proposal", f"/ru/proposals/{asked.pk}/edit/"),
         (asked.author.email, "proposal (signed in)", f"/ru/proposals/{published.pk}/"),
+        (asked.author.email, "strategy (signed in)", "/ru/strategies/almaty-2050/"),
+        (asked.author.email, "notifications", "/ru/me/notifications/"),
+        (asked.author.email, "notifications, unread", "/ru/me/notifications/?unread=1"),
+        (asked.author.email, "notification settings", "/ru/me/notifications/settings/"),
+        ("moderator@demo.civic.kz", "flagged comments", "/ru/moderation/comments/"),
+        ("moderator@demo.civic.kz", "comment review", f"/ru/moderation/comments/{flagged.pk}/"),
         ("moderator@demo.civic.kz", "moderation queue", "/ru/moderation/"),
         ("moderator@demo.civic.kz", "moderation decision", f"/ru/moderation/{pending.pk}/"),
         ("moderator@demo.civic.kz", "decision history", "/ru/moderation/history/"),

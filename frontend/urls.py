@@ -38,6 +38,16 @@ urlpatterns = [
         version_pages.version_link_page,
         name="version-links",
     ),
+    path(
+        "strategies/<slug:slug>/sections/<str:code>/discussion/",
+        discussion.section_discussion_page,
+        name="section-discussion",
+    ),
+    path(
+        "strategies/<slug:slug>/sections/<str:code>/comments/",
+        discussion.section_comment_new_page,
+        name="section-comment-new",
+    ),
     path("strategies/<slug:slug>/summary/", summary.summary_table, name="summary"),
     path(
         "strategies/<slug:slug>/summary/download/<str:format>/",

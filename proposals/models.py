@@ -558,7 +558,8 @@ COMMENT_BODY_MIN, COMMENT_BODY_MAX = 2, 5_000
 
 
 class Comment(models.Model):
-    """A resident's comment on a published proposal, or a reply to one (one level deep).
+    """A resident's comment on a published proposal or on a section of a strategy open for
+    proposals, or a reply to one (one level deep, on the same proposal or section).
 
     Plain text as written (after `clean_text`), never HTML. A hidden comment and a deleted
     one keep their row, so replies keep their place; proposals/comments/ holds the rules.
@@ -577,7 +578,17 @@ class Comment(models.Model):
         OTHER = "other", "other"
         FLAGGED = "flagged", "flagged"  # hidden by residents' flags, awaiting a moderator
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    # Exactly one of the two: what the discussion is about.
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    section = models.ForeignKey(
+        "strategy.Section",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )
@@ -598,8 +609,14 @@ class Comment(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["proposal", "created_at", "id"], name="comment_proposal_oldest"),
+            models.Index(fields=["section", "created_at", "id"], name="comment_section_oldest"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(proposal__isnull=False, section__isnull=True)
+                | Q(proposal__isnull=True, section__isnull=False),
+                name="comment_one_target",
+            ),
             models.CheckConstraint(
                 condition=Q(hidden_by__in=["", "flags", "moderator"]),
                 name="comment_hidden_by_valid",
@@ -625,7 +642,8 @@ class Comment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"comment {self.pk} on {self.proposal_id}"
+        target = f"section {self.section_id}" if self.section_id else self.proposal_id
+        return f"comment {self.pk} on {target}"
 
     @property
     def hidden(self) -> bool:
@@ -781,6 +799,10 @@ class Notification(models.Model):
     )
     comment = models.ForeignKey(
         Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The section of a comment on a section (then `proposal` is empty).
+    section = models.ForeignKey(
+        "strategy.Section", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     strategy = models.ForeignKey(
         "strategy.Strategy", on_delete=models.CASCADE, null=True, blank=True, related_name="+"

@@ -6,7 +6,17 @@ from typing import Any
 from django.db import transaction
 
 from civic.accounts.models import User
-from proposals.models import AnswerNotice, Comment, CommentFlag, Proposal, ProposalEvent, Reaction
+from proposals.models import (
+    AnswerNotice,
+    Comment,
+    CommentFlag,
+    Follow,
+    Notification,
+    NotificationDigest,
+    Proposal,
+    ProposalEvent,
+    Reaction,
+)
 from proposals.tallies.services import tally_mark_dirty
 
 
@@ -16,7 +26,8 @@ def _at(moment: Any) -> str | None:
 
 def proposals_export(user: User) -> dict[str, Any]:
     """The person's proposals, their reactions, the events about their proposals, the
-    emails sent to them about answers, their comments and the flags they raised. Other people appear by display name only, the
+    emails sent to them about answers, their comments, the flags they raised, what they
+    follow and their notifications. Other people appear by display name only, the
     way the pages show them: never their addresses."""
     proposals = (
         Proposal.objects.filter(author=user)
@@ -31,7 +42,11 @@ def proposals_export(user: User) -> dict[str, Any]:
     )
     reactions = Reaction.objects.filter(user=user).select_related("proposal").order_by("id")
     notices = AnswerNotice.objects.filter(user=user).select_related("proposal").order_by("id")
-    comments = Comment.objects.filter(author=user).select_related("proposal").order_by("id")
+    comments = (
+        Comment.objects.filter(author=user)
+        .select_related("proposal", "section__strategy")
+        .order_by("id")
+    )
     flags = CommentFlag.objects.filter(user=user).order_by("id")
     return {
         "proposals": [_proposal(p) for p in proposals],
@@ -56,7 +71,13 @@ def proposals_export(user: User) -> dict[str, Any]:
         "comments": [
             {
                 "id": c.pk,
-                "proposal": c.proposal.code,
+                # A comment is on a proposal (its code) or on a section of a strategy.
+                "proposal": c.proposal.code if c.proposal_id else None,
+                "section": (
+                    {"strategy": c.section.strategy.slug, "code": c.section.code}
+                    if c.section_id
+                    else None
+                ),
                 "parent": c.parent_id,
                 "body": c.body,
                 "created_at": _at(c.created_at),
@@ -69,6 +90,39 @@ def proposals_export(user: User) -> dict[str, Any]:
         "comment_flags": [
             {"comment": f.comment_id, "reason": f.reason, "created_at": _at(f.created_at)}
             for f in flags
+        ],
+        "follows": [
+            {
+                "proposal": f.proposal.code if f.proposal_id else None,
+                "section": (
+                    {"strategy": f.section.strategy.slug, "code": f.section.code}
+                    if f.section_id
+                    else None
+                ),
+                "strategy": f.strategy.slug if f.strategy_id else None,
+                "following": f.active,
+                "automatic": f.automatic,
+                "created_at": _at(f.created_at),
+            }
+            for f in Follow.objects.filter(user=user)
+            .select_related("proposal", "section__strategy", "strategy")
+            .order_by("id")
+        ],
+        # The notifications say what happened, not who did it: the kind and what it is about.
+        "notifications": [
+            {
+                "kind": kind,
+                "proposal": code,
+                "status": status,
+                "created_at": _at(created_at),
+                "read_at": _at(read_at),
+                "emailed_at": _at(emailed_at),
+            }
+            for kind, code, status, created_at, read_at, emailed_at in Notification.objects.filter(
+                user=user
+            )
+            .order_by("id")
+            .values_list("kind", "proposal__code", "status", "created_at", "read_at", "emailed_at")
         ],
     }
 
@@ -123,8 +177,8 @@ def _event(event: ProposalEvent) -> dict[str, Any]:
 def proposals_erase(user: User) -> None:
     """The person's reactions go, and every tally they counted in is marked for a rebuild
     in the same transaction, so tallies stay equal to the rows. Their proposals and
-    comments stay (as by a former resident); the record of answer emails sent to them and
-    the flags they raised go."""
+    comments stay (as by a former resident); the record of answer emails sent to them, the
+    flags they raised, what they followed and their notifications go."""
     reactions = Reaction.objects.filter(user=user)
     strategy_ids = sorted(set(reactions.values_list("proposal__strategy_id", flat=True)))
     reactions.delete()
@@ -134,3 +188,7 @@ def proposals_erase(user: User) -> None:
     # Their comments stay in the discussions they belong to, as by a former resident, like
     # their proposals; the flags they raised on others' comments go.
     CommentFlag.objects.filter(user=user).delete()
+    # What they followed and what they were told of is about them alone.
+    Follow.objects.filter(user=user).delete()
+    Notification.objects.filter(user=user).delete()
+    NotificationDigest.objects.filter(user=user).delete()

@@ -19,6 +19,7 @@ import rules
 from django.db.models import Q
 
 from civic.accounts.rules import (
+    allows,
     is_signed_in,
     is_staff_account,
     is_verified_resident,
@@ -114,6 +115,26 @@ rules.add_perm("proposals.moderate_comment", may_moderate)
 rules.add_perm("proposals.read_hidden_comment", wrote_comment | may_moderate)
 # Why a comment was hidden: for its author, whom it answers, and staff.
 rules.add_perm("proposals.view_comment_hidden_reason", wrote_comment | is_staff_account)
+
+
+class CommentVerdicts:
+    """The comment rules for one reader, asked at most twice each per list.
+
+    Every comment rule above depends on the comment only through whether this reader wrote
+    it (`wrote_comment`); the rest is about the reader, and some of it costs a query
+    (`is_staff_account`). Asking once per comment would make a discussion's queries grow
+    with its length, on the pages and in the API alike.
+    """
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self._known: dict[tuple[str, bool], bool] = {}
+
+    def __call__(self, perm: str, comment: Any) -> bool:
+        key = (perm, comment.author_id == getattr(self.user, "pk", None))
+        if key not in self._known:
+            self._known[key] = allows(self.user, perm, comment)
+        return self._known[key]
 
 
 # --- following (proposals/following/) ---------------------------------------------------

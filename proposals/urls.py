@@ -47,6 +47,11 @@ urlpatterns = [
         name="proposal-comments",
     ),
     path(
+        "strategies/<slug:slug>/sections/<str:code>/comments/",
+        comment_apis.SectionCommentListApi.as_view(),
+        name="section-comments",
+    ),
+    path(
         "comments/flagged/",
         comment_apis.FlaggedCommentListApi.as_view(),
         name="comments-flagged",

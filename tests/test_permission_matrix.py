@@ -12,6 +12,7 @@ Verdicts, one letter per role in ROLES order:
   D  refused                 API 403; the page 403
   G  not found               API 404; the page 404
   C  not in this state       API 409; the page says why and changes nothing
+  B  cannot be named         API 400; the page 400 (a body field names what one may not see)
 """
 
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from civic.accounts.models import User
 from civic.accounts.rules import allows
 from civic.accounts.services import role_grant
 from proposals.answers.services import answer_save
-from proposals.models import Proposal
+from proposals.models import Follow, Proposal
 from proposals.rules import visible_filter
 from proposals.selectors import proposal_get_visible
 from proposals.services import proposal_moderate, proposal_submit, proposal_withdraw
@@ -150,6 +151,27 @@ EXPECTED: dict[str, dict[str, str]] = {
     "order_report": {"pending":  "L  D  D  D  D  Y  D  Y"},
     # The moderators' queue of flagged comments: not about one proposal either.
     "review_comments": {"pending":  "L  D  D  D  Y  D  D  Y"},
+    # Follow or stop following: whoever may open the proposal, verified or not. One it
+    # may not open is named in the body, so it is a 400 rather than a 404.
+    "follow": {
+        "pending":               "L  B  B  Y  Y  Y  B  Y",
+        "changes_requested":     "L  B  B  Y  Y  Y  B  Y",
+        "published":             "L  Y  Y  Y  Y  Y  Y  Y",
+        "rejected_public":       "L  Y  Y  Y  Y  Y  Y  Y",
+        "rejected_private":      "L  B  B  Y  Y  Y  B  Y",
+        "withdrawn":             "L  B  B  Y  Y  Y  B  Y",
+    },
+    "unfollow": {
+        "pending":               "L  B  B  Y  Y  Y  B  Y",
+        "changes_requested":     "L  B  B  Y  Y  Y  B  Y",
+        "published":             "L  Y  Y  Y  Y  Y  Y  Y",
+        "rejected_public":       "L  Y  Y  Y  Y  Y  Y  Y",
+        "rejected_private":      "L  B  B  Y  Y  Y  B  Y",
+        "withdrawn":             "L  B  B  Y  Y  Y  B  Y",
+    },
+    # One's own notifications and their settings, and marking them read: every account.
+    "see_notifications": {"pending":  "L  Y  Y  Y  Y  Y  Y  Y"},
+    "mark_notifications_read": {"pending":  "L  Y  Y  Y  Y  Y  Y  Y"},
 }
 # fmt: on
 
@@ -221,7 +243,17 @@ def _make_user(role: str, author: Any) -> Any:
 
 # --- the API ------------------------------------------------------------------------------
 
-_BY_STATUS = {200: "Y", 201: "Y", 202: "Y", 204: "Y", 401: "L", 403: "D", 404: "G", 409: "C"}
+_BY_STATUS = {
+    200: "Y",
+    201: "Y",
+    202: "Y",
+    204: "Y",
+    400: "B",
+    401: "L",
+    403: "D",
+    404: "G",
+    409: "C",
+}
 
 
 def _api_detail_part(part: Callable[[dict], bool]) -> Callable[[Any, Proposal], str]:
@@ -238,9 +270,20 @@ def _api(method: str, path: str, body: dict | None = None) -> Callable[[Any, Pro
     def probe(client: Any, proposal: Proposal) -> str:
         url = "/api/v1/" + path.format(id=proposal.pk)
         data = {
-            key: value.format(slug=proposal.strategy.slug) for key, value in (body or {}).items()
+            key: value.format(slug=proposal.strategy.slug) if isinstance(value, str) else value
+            for key, value in (body or {}).items()
         }
         response = getattr(client, method)(url, data, format="json")
+        return _BY_STATUS.get(response.status_code, str(response.status_code))
+
+    return probe
+
+
+def _api_follow(method: str) -> Callable[[Any, Proposal], str]:
+    def probe(client: Any, proposal: Proposal) -> str:
+        response = getattr(client, method)(
+            "/api/v1/follows/", {"proposal": proposal.pk}, format="json"
+        )
         return _BY_STATUS.get(response.status_code, str(response.status_code))
 
     return probe
@@ -264,6 +307,10 @@ API: dict[str, Callable[[Any, Proposal], str]] = {
     "see_near_duplicates": _api("get", "proposals/{id}/near-duplicates/"),
     "order_report": _api("post", "reports/", {"strategy": "{slug}", "format": "csv"}),
     "review_comments": _api("get", "comments/flagged/"),
+    "follow": _api_follow("put"),
+    "unfollow": _api_follow("delete"),
+    "see_notifications": _api("get", "notifications/"),
+    "mark_notifications_read": _api("post", "notifications/read/", {"all": True}),
 }
 
 
@@ -389,6 +436,45 @@ def _page_order_report(client: Any, proposal: Proposal) -> str:
     return "C" if _errors(response) else "Y"
 
 
+def _page_follow(following: bool) -> Callable[[Any, Proposal], str]:
+    def probe(client: Any, proposal: Proposal) -> str:
+        page = _detail(client, proposal)
+        # The button is on published proposals only; following others is for the API.
+        shown = None
+        if following and page is not None and proposal.status == Proposal.Status.PUBLISHED:
+            shown = f'name="proposal" value="{proposal.pk}"' in page
+        response = client.post(
+            "/en/follow/", {"proposal": proposal.pk, "following": "1" if following else "0"}
+        )
+        if verdict := _gate(response):
+            return verdict
+        if response.status_code == 400:
+            return "B"
+        done = Follow.objects.filter(
+            user=response.wsgi_request.user, proposal=proposal, active=following
+        ).exists()
+        if response.status_code != 302 or _errors(response):
+            return str(response.status_code)
+        return _control("Y" if done else "Y, but nothing changed", shown)
+
+    return probe
+
+
+def _page_notifications(client: Any, proposal: Proposal) -> str:
+    verdicts = set()
+    for path in ("/en/me/notifications/", "/en/me/notifications/settings/"):
+        response = client.get(path)
+        verdicts.add(_gate(response) or ("Y" if response.status_code == 200 else "?"))
+    return verdicts.pop() if len(verdicts) == 1 else str(sorted(verdicts))
+
+
+def _page_mark_notifications_read(client: Any, proposal: Proposal) -> str:
+    response = client.post("/en/me/notifications/read/")
+    if verdict := _gate(response):
+        return verdict
+    return "Y" if response.status_code == 302 else str(response.status_code)
+
+
 PAGES: dict[str, Callable[[Any, Proposal], str]] = {
     "view": _page_view,
     "see_decision": _page_detail_part('id="decision-title"'),
@@ -403,6 +489,10 @@ PAGES: dict[str, Callable[[Any, Proposal], str]] = {
     "see_near_duplicates": _page_listing("/en/analysis/duplicates/"),
     "order_report": _page_order_report,
     "review_comments": _page_listing("/en/moderation/comments/"),
+    "follow": _page_follow(following=True),
+    "unfollow": _page_follow(following=False),
+    "see_notifications": _page_notifications,
+    "mark_notifications_read": _page_mark_notifications_read,
 }
 
 CASES = [

@@ -68,13 +68,16 @@ class CommentDecisionForm(forms.Form):
         return data
 
 
-def _offered(comment: Comment) -> list[str]:
-    """The decisions the comment's state allows, as the form offers them."""
+def _offered(comment: Comment, flags: list[Any]) -> list[str]:
+    """The decisions the comment's state allows, as the form offers them. A comment still
+    shown with flags not yet settled may also be kept: the service settles its flags."""
     if comment.deleted_at is not None:
         return []
     if comment.hidden_by == Comment.HiddenBy.MODERATOR:
         return [RESTORE]
     if comment.hidden_by == Comment.HiddenBy.FLAGS:
+        return [HIDE, RESTORE]
+    if any(flag.resolved_at is None for flag in flags):
         return [HIDE, RESTORE]
     return [HIDE]
 
@@ -85,6 +88,24 @@ def _refusal_status(exc: DomainError) -> int:
     if isinstance(exc, NotAllowed):
         return 403
     return 400
+
+
+def _done(comment: Comment, action: str) -> str:
+    """What the queue says of a decision: the comment named by its proposal's code, or by
+    its section's code for a comment on a section."""
+    if comment.section_id is not None:
+        done = (
+            gettext("The comment on section %(code)s is hidden.")
+            if action == HIDE
+            else gettext("The comment on section %(code)s is shown again.")
+        )
+        return done % {"code": comment.section.code}
+    done = (
+        gettext("The comment on %(code)s is hidden.")
+        if action == HIDE
+        else gettext("The comment on %(code)s is shown again.")
+    )
+    return done % {"code": comment.proposal.code}
 
 
 @permission_required("proposals.moderate_comment")
@@ -127,28 +148,31 @@ def comment_review(request: HttpRequest, comment_id: int) -> HttpResponse:
                 # Someone else may have decided meanwhile: show the comment as it is now.
                 comment = comment_for_review(user=request.user, comment_id=comment_id) or comment
             else:
-                done = (
-                    gettext("The comment on %(code)s is hidden.")
-                    if data["action"] == HIDE
-                    else gettext("The comment on %(code)s is shown again.")
-                )
-                messages.success(request, done % {"code": comment.proposal.code})
+                messages.success(request, _done(comment, data["action"]))
                 return redirect("frontend:comment-moderation")
         else:
             status = 400
     # Every decision is accepted from a post (one taken on a page gone stale reaches the
     # service and reads as its conflict); the page offers those the state allows.
-    offered = _offered(comment)
+    flags = comment_flags(comment=comment)
+    offered = _offered(comment, flags)
     field = form.fields["action"]
     field.choices = [choice for choice in field.choices if choice[0] in offered]
+    if not comment.hidden:
+        # Nothing to restore: for a shown comment the same decision keeps it as it is.
+        field.choices = [
+            (value, _("Keep the comment and dismiss the flags") if value == RESTORE else label)
+            for value, label in field.choices
+        ]
     return render(
         request,
         "frontend/moderation/comments/review.html",
         {
             "comment": comment,
             "proposal": comment.proposal,
+            "section": comment.section,
             "state": HIDDEN_BY.get(comment.hidden_by, ""),
-            "flags": comment_flags(comment=comment),
+            "flags": flags,
             "history": comment_history(comment=comment),
             "events": EVENT,
             "form": form,

@@ -1,5 +1,6 @@
-"""The discussion under a published proposal (issue 15): its comments as the proposal page
-shows them, and the pages that post, reply to, edit, delete and flag a comment.
+"""The discussion under a published proposal and on a section of a strategy (issue 15):
+the comments as the proposal page and the section's discussion page show them, and the
+pages that post, reply to, edit, delete and flag a comment, for either alike.
 
 Every write goes through the comment services (proposals/comments/services.py), within the
 comments API's rate limits counted in the same entries; a refusal comes back as the form's
@@ -16,12 +17,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
 from civic.accounts.rules import allows
 from civic.errors import DomainError, NotAllowed, StateConflict
@@ -33,6 +36,8 @@ from proposals.comments.selectors import (
     comment_find,
     comment_ids_flagged_by,
     comment_list,
+    section_comment_counts,
+    section_find_public,
 )
 from proposals.comments.services import (
     comment_create,
@@ -40,9 +45,13 @@ from proposals.comments.services import (
     comment_edit,
     comment_flag,
 )
+from proposals.following.selectors import follows_section, sections_followed
 from proposals.models import Comment, CommentFlag, Proposal
+from proposals.rules import CommentVerdicts
 from proposals.selectors import proposal_find_visible
+from strategy.models import Section, Strategy
 
+SECTION_TEMPLATE = "frontend/discussion/section.html"
 WRITE_TEMPLATE = "frontend/discussion/write.html"
 DELETE_TEMPLATE = "frontend/discussion/delete.html"
 FLAG_TEMPLATE = "frontend/discussion/flag.html"
@@ -72,7 +81,72 @@ class FlagForm(forms.Form):
     )
 
 
-# --- the discussion as the proposal page shows it -------------------------------------
+# --- what a discussion is about -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """A proposal or a section, as the discussion's pages name it and link to it."""
+
+    proposal: Proposal | None
+    section: Section | None
+    url: str  # the page that shows the discussion
+    new_url: str  # where the form to comment posts
+    title: str
+    language: str  # the title's language, "" when it is the page's own (a section's)
+    back_label: str
+
+    @property
+    def comments(self) -> QuerySet[Comment]:
+        if self.section is not None:
+            return comment_list(section=self.section)
+        return comment_list(proposal=self.proposal)
+
+    def flagged_by(self, user: Any) -> set[int]:
+        return comment_ids_flagged_by(user=user, proposal=self.proposal, section=self.section)
+
+
+def proposal_place(proposal: Proposal) -> Place:
+    return Place(
+        proposal=proposal,
+        section=None,
+        url=reverse("frontend:proposal", args=[proposal.pk]),
+        new_url=reverse("frontend:comment-new", args=[proposal.pk]),
+        title=proposal.title,
+        language=proposal.language,
+        back_label=gettext("Back to the proposal"),
+    )
+
+
+def section_place(section: Section) -> Place:
+    """The section's place; reads `section.strategy`, loaded with it by the selectors."""
+    args = [section.strategy.slug, section.code]
+    return Place(
+        proposal=None,
+        section=section,
+        url=reverse("frontend:section-discussion", args=args),
+        new_url=reverse("frontend:section-comment-new", args=args),
+        title=f"{section.code}. {section.title}",
+        language="",
+        back_label=gettext("Back to the discussion of the section"),
+    )
+
+
+def _place_of(comment: Comment) -> Place:
+    """Where the comment is; comment_find loads its proposal or section with it."""
+    if comment.section_id is not None:
+        return section_place(comment.section)
+    return proposal_place(comment.proposal)
+
+
+def _open(place: Place) -> bool:
+    """Whether its discussion takes comments now, as the service will judge it."""
+    if place.section is not None:
+        return place.section.strategy.accepts_proposals()
+    return place.proposal is not None and place.proposal.status == Proposal.Status.PUBLISHED
+
+
+# --- the discussion as the proposal page and the section page show it ------------------
 
 
 @dataclass
@@ -102,29 +176,11 @@ class Discussion:
     count: int  # comments the public reads: neither hidden nor deleted
     may_comment: bool
     form: CommentForm
-
-
-class _Verdicts:
-    """The comment rules for one visitor, asked at most twice each per page.
-
-    Every comment rule in proposals/rules.py depends on the comment only through whether
-    this visitor wrote it (`wrote_comment`); the rest is about the visitor, and some of it
-    costs a query (`is_staff_account`). Asking once per comment would make the page's
-    queries grow with the discussion.
-    """
-
-    def __init__(self, user: Any) -> None:
-        self.user = user
-        self._known: dict[tuple[str, bool], bool] = {}
-
-    def __call__(self, perm: str, comment: Comment) -> bool:
-        key = (perm, comment.author_id == getattr(self.user, "pk", None))
-        if key not in self._known:
-            self._known[key] = allows(self.user, perm, comment)
-        return self._known[key]
+    closed: bool = False  # a section of a strategy no longer open: no new comments
 
 
 def _role_label(role: str) -> str:
+    # "author" is only ever the author of a proposal: a section has none.
     if role == "author":
         return gettext("author of the proposal")
     return str(labels.ROLE.get(role, ""))
@@ -142,8 +198,8 @@ def edit_open(comment: Comment) -> bool:
 
 def _entry(
     comment: Comment,
-    proposal: Proposal,
-    may: _Verdicts,
+    proposal: Proposal | None,
+    may: CommentVerdicts,
     flagged: set[int],
     *,
     actions: bool,
@@ -180,16 +236,25 @@ def discussion_context(request: HttpRequest, proposal: Proposal) -> dict[str, An
     fixed number of queries whatever the number of comments."""
     if proposal.status != Proposal.Status.PUBLISHED:
         return {}
+    return _discussion(request, proposal_place(proposal))
+
+
+def _discussion(request: HttpRequest, place: Place) -> dict[str, Any]:
     user = request.user
-    may = _Verdicts(user)
-    may_comment = allows(user, "proposals.comment", proposal)
-    flagged = comment_ids_flagged_by(user=user, proposal=proposal) if may_comment else set()
+    may = CommentVerdicts(user)
+    verified = allows(user, "proposals.comment", place.proposal or place.section)
+    is_open = _open(place)
+    may_comment = verified and is_open
+    # Flagging does not wait for the strategy to be open: what is shown may be reported.
+    flagged = place.flagged_by(user) if verified else set()
     threads: list[Entry] = []
     by_id: dict[int, Entry] = {}
     count = 0
     signed_in = bool(user.is_authenticated)
-    for comment in comment_list(proposal=proposal):
-        entry = _entry(comment, proposal, may, flagged, actions=signed_in, may_comment=may_comment)
+    for comment in place.comments:
+        entry = _entry(
+            comment, place.proposal, may, flagged, actions=signed_in, may_comment=may_comment
+        )
         if comment.deleted_at is None and not comment.hidden:
             count += 1
         parent = by_id.get(comment.parent_id) if comment.parent_id else None
@@ -202,10 +267,52 @@ def discussion_context(request: HttpRequest, proposal: Proposal) -> dict[str, An
             by_id[comment.pk] = entry
     return {
         "discussion": Discussion(
-            entries=threads, count=count, may_comment=may_comment, form=CommentForm()
+            entries=threads,
+            count=count,
+            may_comment=may_comment,
+            form=CommentForm(),
+            closed=not is_open,
         ),
+        "place": place,
         "edit_minutes": settings.CIVIC_COMMENT_EDIT_MINUTES,
     }
+
+
+def section_discussions(
+    request: HttpRequest, strategy: Strategy, tree: list[dict[str, Any]]
+) -> None:
+    """Give every node of the strategy page's section tree its discussion's visible
+    comments (`comments`) and whether this visitor follows it (`followed`): two queries
+    for the whole page, one for an anonymous visitor."""
+    counts = section_comment_counts(strategy=strategy)
+    followed = sections_followed(user=request.user, strategy=strategy)
+
+    def mark(nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            node["comments"] = counts.get(node["id"], 0)
+            node["followed"] = node["id"] in followed
+            mark(node["children"])
+
+    mark(tree)
+
+
+@require_GET
+def section_discussion_page(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    """A section's text and its discussion, in a fixed number of queries whatever the
+    number of comments; readable while the strategy is public, open for comments only
+    while it accepts proposals."""
+    section = _section_or_404(slug, code)
+    context = _discussion(request, section_place(section))
+    return render(
+        request,
+        SECTION_TEMPLATE,
+        {
+            **context,
+            "section": section,
+            "strategy": section.strategy,
+            "following_section": follows_section(user=request.user, section=section),
+        },
+    )
 
 
 # --- the forms' pages ----------------------------------------------------------------
@@ -240,6 +347,13 @@ def _status(exc: DomainError) -> int:
     return 400
 
 
+def _section_or_404(slug: str, code: str) -> Section:
+    section = section_find_public(slug=slug, code=code)
+    if section is None:
+        raise Http404
+    return section
+
+
 def _comment_or_404(request: HttpRequest, comment_id: int) -> Comment:
     comment = comment_find(user=request.user, comment_id=comment_id)
     if comment is None:
@@ -247,24 +361,25 @@ def _comment_or_404(request: HttpRequest, comment_id: int) -> Comment:
     return comment
 
 
-def _shown(request: HttpRequest, comment: Comment) -> Entry:
+def _shown(request: HttpRequest, comment: Comment, place: Place) -> Entry:
     """The comment a form page is about, shown as the discussion shows it."""
-    proposal = comment.proposal
-    fresh = comment_list(proposal=proposal).filter(pk=comment.pk).first() or comment
-    return _entry(fresh, proposal, _Verdicts(request.user), set(), actions=False)
+    fresh = place.comments.filter(pk=comment.pk).first() or comment
+    return _entry(fresh, place.proposal, CommentVerdicts(request.user), set(), actions=False)
 
 
-def _to_comment(proposal: Proposal, comment: Comment | None = None) -> HttpResponse:
+def _to_comment(place: Place, comment: Comment | None = None) -> HttpResponse:
     anchor = f"#comment-{comment.pk}" if comment is not None else "#discussion"
-    return redirect(reverse("frontend:proposal", args=[proposal.pk]) + anchor)
+    return redirect(place.url + anchor)
 
 
-def _write_refusal(request: HttpRequest, proposal: Proposal) -> tuple[dict[str, Any], int]:
+def _write_refusal(request: HttpRequest, place: Place) -> tuple[dict[str, Any], int]:
     """Why the form to write a comment is not offered, and the status; ({}, 200) if it is."""
-    if not allows(request.user, "proposals.comment", proposal):
+    if not allows(request.user, "proposals.comment", place.proposal or place.section):
         refusal = gettext("Verify your email address before you do this.")
         return {"refusal": refusal, "refusal_verify": True}, 403
-    if proposal.status != Proposal.Status.PUBLISHED:
+    if not _open(place):
+        if place.section is not None:
+            return {"refusal": gettext("This strategy is not open for comments.")}, 409
         return {"refusal": gettext("Only published proposals take comments.")}, 409
     return {}, 200
 
@@ -290,28 +405,38 @@ def _save(
     return render(request, template, context, status=status)
 
 
-def _write_page(request: HttpRequest, proposal: Proposal, parent: Comment | None) -> HttpResponse:
+def _write_page(request: HttpRequest, place: Place, parent: Comment | None) -> HttpResponse:
     form = CommentForm(request.POST if request.method == "POST" else None)
     if parent is not None:
         form.fields["body"].label = _("Your reply")
+    if parent is not None:
+        heading = gettext("Reply to a comment")
+    elif place.section is not None:
+        heading = gettext("Comment on the section")
+    else:
+        heading = gettext("Comment on the proposal")
     context: dict[str, Any] = {
-        "proposal": proposal,
+        "place": place,
         "form": form,
-        "entry": _shown(request, parent) if parent is not None else None,
-        "heading": gettext("Reply to a comment") if parent else gettext("Comment on the proposal"),
+        "entry": _shown(request, parent, place) if parent is not None else None,
+        "heading": heading,
         "submit_label": gettext("Publish"),
         "edit_minutes": settings.CIVIC_COMMENT_EDIT_MINUTES,
     }
     if request.method != "POST":
-        refusal, status = _write_refusal(request, proposal)
+        refusal, status = _write_refusal(request, place)
         return render(request, WRITE_TEMPLATE, {**context, **refusal}, status=status)
 
     def write(data: dict[str, Any]) -> HttpResponse:
         comment = comment_create(
-            proposal=proposal, author=request.user, body=data["body"], parent=parent
+            proposal=place.proposal,
+            section=place.section,
+            author=request.user,
+            body=data["body"],
+            parent=parent,
         )
         messages.success(request, gettext("Your comment is published."))
-        return _to_comment(proposal, comment)
+        return _to_comment(place, comment)
 
     return _save(request, form, WRITE_TEMPLATE, context, write)
 
@@ -321,13 +446,18 @@ def comment_new_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = proposal_find_visible(user=request.user, proposal_id=proposal_id)
     if proposal is None:
         raise Http404
-    return _write_page(request, proposal, None)
+    return _write_page(request, proposal_place(proposal), None)
+
+
+@login_required
+def section_comment_new_page(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    return _write_page(request, section_place(_section_or_404(slug, code)), None)
 
 
 @login_required
 def comment_reply_page(request: HttpRequest, comment_id: int) -> HttpResponse:
     parent = _comment_or_404(request, comment_id)
-    return _write_page(request, parent.proposal, parent)
+    return _write_page(request, _place_of(parent), parent)
 
 
 @login_required
@@ -336,13 +466,13 @@ def comment_edit_page(request: HttpRequest, comment_id: int) -> HttpResponse:
     if not allows(request.user, "proposals.edit_comment", comment):
         # Before anything of the comment is shown: a hidden one's text is its author's.
         raise PermissionDenied
-    proposal = comment.proposal
+    place = _place_of(comment)
     form = CommentForm(
         request.POST if request.method == "POST" else None, initial={"body": comment.body}
     )
     form.fields["body"].label = _("Your comment")
     context: dict[str, Any] = {
-        "proposal": proposal,
+        "place": place,
         "form": form,
         "entry": None,
         "heading": gettext("Edit your comment"),
@@ -364,7 +494,7 @@ def comment_edit_page(request: HttpRequest, comment_id: int) -> HttpResponse:
     def write(data: dict[str, Any]) -> HttpResponse:
         edited = comment_edit(comment=comment, actor=request.user, body=data["body"])
         messages.success(request, gettext("Your comment is saved."))
-        return _to_comment(proposal, edited)
+        return _to_comment(place, edited)
 
     return _save(request, form, WRITE_TEMPLATE, context, write)
 
@@ -375,8 +505,8 @@ def comment_delete_page(request: HttpRequest, comment_id: int) -> HttpResponse:
     comment = _comment_or_404(request, comment_id)
     if not allows(request.user, "proposals.delete_comment", comment):
         raise PermissionDenied
-    proposal = comment.proposal
-    context = {"proposal": proposal, "entry": _shown(request, comment)}
+    place = _place_of(comment)
+    context = {"place": place, "entry": _shown(request, comment, place)}
     if request.method != "POST":
         return render(request, DELETE_TEMPLATE, context)
     # Not rate-limited, as the API's DELETE is not: taking one's words back costs nothing.
@@ -387,18 +517,18 @@ def comment_delete_page(request: HttpRequest, comment_id: int) -> HttpResponse:
             request, DELETE_TEMPLATE, {**context, "error": exc.translated()}, status=_status(exc)
         )
     messages.success(request, gettext("Your comment is deleted."))
-    return _to_comment(proposal)
+    return _to_comment(place)
 
 
 @login_required
 def comment_flag_page(request: HttpRequest, comment_id: int) -> HttpResponse:
     comment = _comment_or_404(request, comment_id)
-    proposal = comment.proposal
+    place = _place_of(comment)
     form = FlagForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {
-        "proposal": proposal,
+        "place": place,
         "form": form,
-        "entry": _shown(request, comment),
+        "entry": _shown(request, comment, place),
     }
     if request.method != "POST":
         refusal, status = "", 200
@@ -409,13 +539,13 @@ def comment_flag_page(request: HttpRequest, comment_id: int) -> HttpResponse:
                 if comment.author_id == request.user.pk
                 else gettext("Verify your email address before you do this.")
             )
-        elif comment.pk in comment_ids_flagged_by(user=request.user, proposal=proposal):
+        elif comment.pk in place.flagged_by(request.user):
             refusal, status = gettext("You have already flagged this comment."), 409
         return render(request, FLAG_TEMPLATE, {**context, "refusal": refusal}, status=status)
 
     def write(data: dict[str, Any]) -> HttpResponse:
         comment_flag(comment=comment, user=request.user, reason=data["reason"])
         messages.success(request, gettext("Thank you. A moderator will look at this comment."))
-        return _to_comment(proposal, comment)
+        return _to_comment(place, comment)
 
     return _save(request, form, FLAG_TEMPLATE, context, write)

@@ -1,6 +1,8 @@
 """Following and what it brings: the notification list, the email settings, the one-click
 unsubscribe pages behind the links in emails, and the follow buttons."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -68,6 +70,8 @@ def unsubscribe_notifications(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, template, {"enabled": user.notify_email != "off"})
 
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+
 _FIELDS = {
     "notify_answers": {"1": True, "0": False},
     "notify_email": {choice: choice for choice in NOTIFY_EMAIL_CHOICES},
@@ -127,6 +131,11 @@ def _line(notification: Notification) -> str:
             title=proposal.title if proposal else "",
             status=notification.status,
             strategy_title=strategy.title if strategy else "",
+            section_title=(
+                f"{notification.section.code}. {notification.section.title}"
+                if notification.section_id
+                else ""
+            ),
         )
     )
 
@@ -157,6 +166,12 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
     if notification is None:
         raise Http404
     services.notifications_mark_read(user=request.user, ids=[notification.pk])
+    if notification.section_id:
+        section = notification.section
+        return redirect(
+            reverse("frontend:section-discussion", args=[section.strategy.slug, section.code])
+            + f"#comment-{notification.comment_id}"
+        )
     if notification.proposal_id:
         anchor = f"#comment-{notification.comment_id}" if notification.comment_id else ""
         return redirect(reverse("frontend:proposal", args=[notification.proposal_id]) + anchor)
@@ -203,7 +218,9 @@ def follow(request: HttpRequest) -> HttpResponse:
             if section is not None:
                 target["section"] = section
         elif "strategy" in request.POST:
-            strategy = strategy_get_public(slug=request.POST["strategy"])
+            slug = request.POST["strategy"]
+            # Only a well-formed slug reaches the database (PostgreSQL refuses NUL outright).
+            strategy = strategy_get_public(slug=slug) if SLUG.fullmatch(slug) else None
             if strategy is not None:
                 target["strategy"] = strategy
     except ValueError:

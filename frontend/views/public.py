@@ -16,9 +16,10 @@ from frontend.views.common import (
     cards_for,
     render_filtered,
 )
-from frontend.views.discussion import discussion_context
+from frontend.views.discussion import discussion_context, section_discussions
 from proposals.answers.selectors import outcome_counts, section_links_of
 from proposals.filters import ORDERINGS, OVERDUE, UNANSWERED, ProposalFilter
+from proposals.following.selectors import follows_proposal, follows_strategy
 from proposals.labels import section_label
 from proposals.models import Answer, Proposal
 from proposals.selectors import (
@@ -68,6 +69,7 @@ def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tree = section_tree(strategy=strategy)
     tally = tally_data(slug=slug) or {}
     _section_counts(tree, {row["section"]: row["count"] for row in tally.get("by_section", [])})
+    section_discussions(request, strategy, tree)
     # The source text breaks its lines mid-sentence: paragraphs are what blank lines part.
     intro = [
         " ".join(line.strip() for line in block.splitlines() if line.strip())
@@ -77,7 +79,13 @@ def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "frontend/strategy/detail.html",
-        {"strategy": strategy, "tree": tree, "tally": tally, "intro": intro},
+        {
+            "strategy": strategy,
+            "tree": tree,
+            "tally": tally,
+            "intro": intro,
+            "following_strategy": follows_strategy(user=request.user, strategy=strategy),
+        },
     )
 
 
@@ -163,6 +171,9 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
             "proposal": proposal,
             "my_reaction": mine,
             "section_links": section_links_of(proposal=proposal) if card.answer else [],
+            # The button is on published proposals only: no query for the others.
+            "following_proposal": proposal.status == Proposal.Status.PUBLISHED
+            and follows_proposal(user=request.user, proposal=proposal),
             **discussion_context(request, proposal),
         },
     )

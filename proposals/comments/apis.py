@@ -1,5 +1,5 @@
-"""The comments API: a proposal's discussion, a comment's edits, flags and moderation, and
-the moderators' list of flagged comments."""
+"""The comments API: a proposal's discussion, a section's discussion, a comment's edits,
+flags and moderation, and the moderators' list of flagged comments."""
 
 from typing import Any
 
@@ -17,6 +17,7 @@ from civic.pagination import PageNumberPagination
 from proposals import selectors as proposal_selectors
 from proposals.comments import queue, selectors, serializers, services
 from proposals.models import Comment, Proposal
+from strategy.models import Section
 
 
 class AddressRateThrottle(ScopedRateThrottle):
@@ -50,6 +51,13 @@ def _proposal(request: Request, proposal_id: int) -> Proposal:
     return proposal
 
 
+def _section(slug: str, code: str) -> Section:
+    section = selectors.section_find_public(slug=slug, code=code)
+    if section is None:
+        raise Http404
+    return section
+
+
 def _comment(request: Request, comment_id: int) -> Comment:
     comment = selectors.comment_find(user=request.user, comment_id=comment_id)
     if comment is None:
@@ -59,11 +67,23 @@ def _comment(request: Request, comment_id: int) -> Comment:
 
 def _represent(request: Request, comment: Comment) -> dict[str, Any]:
     # Reload through the list's selector: the write returns the row it locked.
-    fresh = selectors.comment_list(proposal=comment.proposal).filter(pk=comment.pk).first()
+    discussion = (
+        selectors.comment_list(section=comment.section)
+        if comment.section_id
+        else selectors.comment_list(proposal=comment.proposal)
+    )
+    fresh = discussion.filter(pk=comment.pk).first()
     if fresh is None:  # deleted meanwhile; never expected right after a write
         raise Http404
     context = {"request": request, "proposal": comment.proposal}
     return serializers.CommentSerializer(fresh, context=context).data
+
+
+def _keep_target(written: Comment, found: Comment) -> Comment:
+    """The written row (locked, reloaded bare) with the proposal or section already loaded
+    for it: no query for them again."""
+    written.proposal, written.section = found.proposal, found.section
+    return written
 
 
 class CommentListApi(_CommentWrites, APIView):
@@ -102,6 +122,45 @@ class CommentListApi(_CommentWrites, APIView):
         return Response(_represent(request, comment), status=status.HTTP_201_CREATED)
 
 
+class SectionCommentListApi(_CommentWrites, APIView):
+    """A section's discussion (docs/api-notes.md, "Comments"): the shapes of a proposal's,
+    for the sections of a public strategy; posts only while it accepts proposals."""
+
+    pagination_class = PageNumberPagination  # for the schema: a page, not a bare list
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.request.method == "POST":
+            return [IsVerifiedResident()]
+        return [permissions.AllowAny()]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: serializers.CommentSerializer(many=True)},
+    )
+    def get(self, request: Request, slug: str, code: str) -> Response:
+        section = _section(slug, code)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.comment_list(section=section), request, view=self
+        )
+        context = {"request": request, "proposal": None}
+        data = serializers.CommentSerializer(page, many=True, context=context).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        request=serializers.CommentCreateSerializer,
+        responses={201: serializers.CommentSerializer},
+    )
+    def post(self, request: Request, slug: str, code: str) -> Response:
+        section = _section(slug, code)
+        data = serializers.CommentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_create(
+            section=section, author=request.user, **data.validated_data
+        )
+        return Response(_represent(request, comment), status=status.HTTP_201_CREATED)
+
+
 class CommentDetailApi(_CommentWrites, APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -113,8 +172,7 @@ class CommentDetailApi(_CommentWrites, APIView):
         data = serializers.CommentEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         edited = services.comment_edit(comment=comment, actor=request.user, **data.validated_data)
-        edited.proposal = comment.proposal  # already loaded: no query for it again
-        return Response(_represent(request, edited))
+        return Response(_represent(request, _keep_target(edited, comment)))
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, comment_id: int) -> Response:
@@ -154,8 +212,7 @@ class CommentModerationApi(APIView):
         moderated = services.comment_moderate(
             comment=comment, moderator=request.user, **data.validated_data
         )
-        moderated.proposal = comment.proposal
-        return Response(_represent(request, moderated))
+        return Response(_represent(request, _keep_target(moderated, comment)))
 
 
 class FlagCountsSerializer(drf.Serializer):
@@ -167,12 +224,22 @@ class FlagCountsSerializer(drf.Serializer):
     off_topic = drf.IntegerField()
 
 
+# Where a comment on a section is; a comment on a proposal has none of them.
+SECTION_KEYS = ("section", "section_code", "strategy")
+
+
 class FlaggedCommentSerializer(drf.ModelSerializer):
     """A comment awaiting a moderator. The text is shown even when hidden: deciding on it
     is what the reader is here for (the rule `proposals.read_hidden_comment`)."""
 
-    proposal = drf.IntegerField(source="proposal_id", read_only=True)
-    proposal_code = drf.CharField(source="proposal.code", read_only=True)
+    # A comment on a section has no proposal: `proposal` and `proposal_code` are null, and
+    # `section`, `section_code` and `strategy` name where it is. Those three are only on a
+    # section's comments: a proposal's keep the shape they had.
+    proposal = drf.IntegerField(source="proposal_id", read_only=True, allow_null=True)
+    proposal_code = drf.CharField(source="proposal.code", read_only=True, allow_null=True)
+    section = drf.IntegerField(source="section_id", read_only=True, required=False)
+    section_code = drf.CharField(source="section.code", read_only=True, required=False)
+    strategy = drf.CharField(source="section.strategy.slug", read_only=True, required=False)
     hidden = drf.BooleanField(read_only=True)
     hidden_reason = drf.SerializerMethodField()
     flags = drf.SerializerMethodField()
@@ -184,6 +251,9 @@ class FlaggedCommentSerializer(drf.ModelSerializer):
             "id",
             "proposal",
             "proposal_code",
+            "section",
+            "section_code",
+            "strategy",
             "body",
             "hidden",
             "hidden_reason",
@@ -198,6 +268,13 @@ class FlaggedCommentSerializer(drf.ModelSerializer):
     @extend_schema_field(FlagCountsSerializer)
     def get_flags(self, comment: Comment) -> dict[str, int]:
         return queue.flag_counts(comment)
+
+    def to_representation(self, comment: Comment) -> dict[str, Any]:
+        data = super().to_representation(comment)
+        if comment.section_id is None:
+            for key in SECTION_KEYS:
+                data.pop(key, None)
+        return data
 
 
 class FlaggedCommentListApi(APIView):

@@ -13,8 +13,8 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
 from civic.accounts.models import User
 from civic.accounts.selectors import staff_groups_prefetch
+from proposals.comments.selectors import visible_comments
 from proposals.models import Comment, CommentEvent, CommentFlag
-from proposals.selectors import proposal_visible_to
 from strategy.versions import word_diff
 
 HiddenBy = Comment.HiddenBy
@@ -39,8 +39,9 @@ def flagged_comments() -> QuerySet[Comment]:
 
     Each row carries `first_flagged_at`, `open_flags` and `flags_<reason>` for every flag
     reason, all counting only the flags not yet settled, with its proposal's code and
-    title and its author's name: two queries for a page of any length (the count and the
-    page), since the database counts the flags (GROUP BY), not Python.
+    title (or its section's code and title and its strategy's slug) and its author's name:
+    two queries for a page of any length (the count and the page), since the database
+    counts the flags (GROUP BY), not Python.
     """
     per_reason = {
         f"flags_{reason}": Count("flags", filter=_OPEN_FLAG & Q(flags__reason=reason))
@@ -48,10 +49,11 @@ def flagged_comments() -> QuerySet[Comment]:
     }
     return (
         _awaiting_comments()
-        .select_related("proposal", "author")
+        .select_related("proposal", "section", "section__strategy", "author")
         .only(
             "id",
             "proposal_id",
+            "section_id",
             "parent_id",
             "body",
             "created_at",
@@ -63,6 +65,14 @@ def flagged_comments() -> QuerySet[Comment]:
             "proposal__title",
             "proposal__language",
             "proposal__status",
+            "section__id",
+            "section__code",
+            "section__strategy_id",
+            "section__title_ru",
+            "section__title_kk",
+            "section__title_en",
+            "section__strategy__id",
+            "section__strategy__slug",
             "author__id",
             "author__display_name",
         )
@@ -88,11 +98,14 @@ def flag_counts(comment: Comment) -> dict[str, int]:
 
 
 def comment_for_review(*, user: User, comment_id: int) -> Comment | None:
-    """One comment as a moderator reviews it, deleted or hidden alike, with its proposal,
-    its author and the comment it answers; None when there is none (a 404)."""
+    """One comment as a moderator reviews it, deleted or hidden alike, with its proposal
+    (or its section and strategy), its author and the comment it answers; None when there
+    is none (a 404)."""
     return (
-        Comment.objects.filter(pk=comment_id, proposal__in=proposal_visible_to(user).values("pk"))
-        .select_related("proposal", "author", "parent", "parent__author")
+        Comment.objects.filter(visible_comments(user), pk=comment_id)
+        .select_related(
+            "proposal", "section", "section__strategy", "author", "parent", "parent__author"
+        )
         .first()
     )
 

@@ -5,11 +5,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from civic.accounts.rules import allows
 from civic.fields import StrictCharField, StrictPrimaryKeyRelatedField
 from proposals.comments.selectors import author_role
 from proposals.comments.services import MODERATION_ACTIONS, MODERATOR_REASONS
 from proposals.models import Comment, CommentFlag
+from proposals.rules import CommentVerdicts
 
 ROLES = ["author", "resident", "moderator", "analyst", "responder", "admin"]
 
@@ -45,6 +45,12 @@ class CommentSerializer(serializers.ModelSerializer):
     def _user(self) -> Any:
         return getattr(self.context.get("request"), "user", None)
 
+    def _may(self, perm: str, comment: Comment) -> bool:
+        # One memo for the whole list (the context is shared by a many=True serializer).
+        if "verdicts" not in self.context:
+            self.context["verdicts"] = CommentVerdicts(self._user())
+        return self.context["verdicts"](perm, comment)
+
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_author_name(self, comment: Comment) -> str | None:
         # A deleted comment no longer says who wrote it.
@@ -54,13 +60,14 @@ class CommentSerializer(serializers.ModelSerializer):
     def get_author_role(self, comment: Comment) -> str | None:
         if comment.deleted_at:
             return None
-        return author_role(author=comment.author, proposal=self.context["proposal"])
+        # A section's discussion has no proposal, so no "author" to mark.
+        return author_role(author=comment.author, proposal=self.context.get("proposal"))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_body(self, comment: Comment) -> str | None:
         if comment.deleted_at:
             return None
-        if comment.hidden and not allows(self._user(), "proposals.read_hidden_comment", comment):
+        if comment.hidden and not self._may("proposals.read_hidden_comment", comment):
             return None
         return comment.body
 
@@ -70,7 +77,7 @@ class CommentSerializer(serializers.ModelSerializer):
     def get_hidden_reason(self, comment: Comment) -> str | None:
         if not comment.hidden:
             return None
-        if not allows(self._user(), "proposals.view_comment_hidden_reason", comment):
+        if not self._may("proposals.view_comment_hidden_reason", comment):
             return None
         return comment.hidden_reason
 

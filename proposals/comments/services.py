@@ -1,7 +1,8 @@
 """Writes of comments: post, edit, delete, flag, moderate; each with its audit row.
 
-Whether someone may act is a rule (proposals/rules.py: a 403 when not); whether the
-comment or its proposal allows it now is decided here (a 409 when not), as for proposals.
+A comment is on a proposal or on a section of a strategy. Whether someone may act is a
+rule (proposals/rules.py: a 403 when not); whether the comment, its proposal or its
+strategy allows it now is decided here (a 409 when not), as for proposals.
 """
 
 from datetime import timedelta
@@ -25,6 +26,7 @@ from proposals.models import (
     Proposal,
 )
 from proposals.tallies.services import tally_mark_dirty
+from strategy.models import Section, Strategy
 
 HiddenBy = Comment.HiddenBy
 Action = CommentEvent.Action
@@ -57,6 +59,30 @@ def _check_published(proposal: Proposal) -> None:
         )
 
 
+def _check_open(section: Section) -> None:
+    # FOR SHARE on the strategy's row, as _check_published does on the proposal's: closing
+    # the strategy (an UPDATE of that row) waits for the comments in flight, and a comment
+    # arriving after it reads the new status. SQLite writers are serialised anyway.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {Strategy._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608
+                [section.strategy_id],
+            )
+    strategy = Strategy.objects.only("status", "opens_at", "closes_at").get(pk=section.strategy_id)
+    if not strategy.accepts_proposals():
+        raise StateConflict(
+            gettext_noop("This strategy is not open for comments."), code="strategy_closed"
+        )
+
+
+def _strategy_id(comment: Comment) -> int:
+    """The strategy whose tally counts the comment."""
+    if comment.proposal_id is not None:
+        return Proposal.objects.values_list("strategy_id", flat=True).get(pk=comment.proposal_id)
+    return Section.objects.values_list("strategy_id", flat=True).get(pk=comment.section_id)
+
+
 def _clean_body(body: str) -> str:
     return clean_text(body, field="body", min_length=COMMENT_BODY_MIN, max_length=COMMENT_BODY_MAX)
 
@@ -72,28 +98,55 @@ def _check_not_deleted(comment: Comment) -> None:
 
 @transaction.atomic
 def comment_create(
-    *, proposal: Proposal, author: User, body: str, parent: Comment | None = None
+    *,
+    author: User,
+    body: str,
+    proposal: Proposal | None = None,
+    section: Section | None = None,
+    parent: Comment | None = None,
 ) -> Comment:
-    if not allows(author, "proposals.comment", proposal):
+    """Post a comment on a published proposal, or on a section of a strategy that accepts
+    proposals (exactly one of the two), or reply to one of its comments."""
+    if (proposal is None) == (section is None):
+        raise InvalidInput(
+            gettext_noop("Give exactly one of proposal and section."), field="target"
+        )
+    if not allows(author, "proposals.comment", proposal or section):
         # The rule is being a verified resident (proposals/rules.py): say what to do.
         raise NotAllowed(
             gettext_noop("Verify your email address before you do this."), code="email_not_verified"
         )
     body = _clean_body(body)
     if parent is not None:
-        if parent.proposal_id != proposal.pk or parent.deleted_at is not None:
-            raise InvalidInput(gettext_noop("Reply to a comment of this proposal."), field="parent")
+        if proposal is not None:
+            elsewhere = parent.proposal_id != proposal.pk
+            message = gettext_noop("Reply to a comment of this proposal.")
+        else:
+            elsewhere = parent.section_id != section.pk
+            message = gettext_noop("Reply to a comment of this section.")
+        if elsewhere or parent.deleted_at is not None:
+            raise InvalidInput(message, field="parent")
         if parent.parent_id is not None:
             raise InvalidInput(
                 gettext_noop("Replies go one level deep: reply to the first comment instead."),
                 field="parent",
             )
-    _check_published(proposal)
-    comment = Comment.objects.create(proposal=proposal, parent=parent, author=author, body=body)
-    # The tallies count visible comments, as they count reactions.
-    follow_automatically(user=author, proposal=proposal)
+    if proposal is not None:
+        _check_published(proposal)
+        strategy_id = proposal.strategy_id
+    else:
+        _check_open(section)
+        strategy_id = section.strategy_id
+    comment = Comment.objects.create(
+        proposal=proposal, section=section, parent=parent, author=author, body=body
+    )
+    # A comment follows its proposal; a section is followed only when asked (a section's
+    # followers also hear of every proposal published in it, more than one comment asks).
+    if proposal is not None:
+        follow_automatically(user=author, proposal=proposal)
     fan_out_later(event="comment", object_id=comment.pk)
-    tally_mark_dirty(strategy_id=proposal.strategy_id)
+    # The tallies count visible comments, as they count reactions.
+    tally_mark_dirty(strategy_id=strategy_id)
     return comment
 
 
@@ -144,9 +197,11 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
     comment.body = ""
     comment.deleted_at = now
     comment.save(update_fields=["body", "deleted_at"])
-    # The audit row keeps no text: what the author deleted is not kept elsewhere.
+    # The audit row keeps no text, and the edits' rows lose theirs: what the author
+    # deleted is not kept elsewhere. Who edited when stays.
+    CommentEvent.objects.filter(comment=comment, action=Action.EDIT).update(changes={})
     CommentEvent.objects.create(comment=comment, actor=actor, action=Action.DELETE, at=now)
-    tally_mark_dirty(strategy_id=comment.proposal.strategy_id)
+    tally_mark_dirty(strategy_id=_strategy_id(comment))
 
 
 @transaction.atomic
@@ -179,7 +234,7 @@ def comment_flag(*, comment: Comment, user: User, reason: str) -> CommentFlag:
         CommentEvent.objects.create(
             comment=comment, actor=None, action=Action.AUTO_HIDE, at=now, reason="flagged"
         )
-        tally_mark_dirty(strategy_id=comment.proposal.strategy_id)
+        tally_mark_dirty(strategy_id=_strategy_id(comment))
     return flag
 
 
@@ -211,7 +266,10 @@ def comment_moderate(
         raise StateConflict(
             gettext_noop("A moderator has already hidden this comment."), code="already_hidden"
         )
-    if action == "restore" and not comment.hidden:
+    open_flags = CommentFlag.objects.filter(comment=comment, resolved_at__isnull=True)
+    # "Restore" on a comment still shown keeps it and settles its flags: how a moderator
+    # clears a report that asked for nothing. Only one with nothing to settle is a 409.
+    if action == "restore" and not comment.hidden and not open_flags.exists():
         raise StateConflict(gettext_noop("This comment is not hidden."), code="not_hidden")
     now = timezone.now()
     if action == "hide":
@@ -221,9 +279,9 @@ def comment_moderate(
         comment.hidden_by, comment.hidden_reason = HiddenBy.NOBODY, ""
         event_action = Action.RESTORE
     comment.save(update_fields=["hidden_by", "hidden_reason"])
-    CommentFlag.objects.filter(comment=comment, resolved_at__isnull=True).update(resolved_at=now)
+    open_flags.update(resolved_at=now)
     CommentEvent.objects.create(
         comment=comment, actor=moderator, action=event_action, at=now, reason=reason
     )
-    tally_mark_dirty(strategy_id=comment.proposal.strategy_id)
+    tally_mark_dirty(strategy_id=_strategy_id(comment))
     return comment

@@ -35,6 +35,7 @@ from civic.languages import LANGUAGE_CODES
 from proposals.following.describe import Item, describe
 from proposals.following.tokens import unsubscribe_url
 from proposals.models import Comment, Notification, NotificationDigest, Proposal
+from strategy.models import Strategy
 
 logger = logging.getLogger(__name__)
 
@@ -80,15 +81,24 @@ class Row:
     hidden_by: str | None
     deleted_at: datetime | None
     strategy_slug: str | None
-    strategy_titles: tuple[str | None, str | None, str | None]
+    section_id: int | None
+    section_code: str | None
+    section_strategy_slug: str | None
+    section_strategy_status: str | None
+    strategy_titles: tuple[str | None, ...]
+    section_titles: tuple[str | None, ...]
 
     def strategy_title(self, language: str) -> str:
-        # As strategy.models.localized: the language asked for, then Russian, then any.
-        titles = dict(zip(LANGUAGE_CODES, self.strategy_titles, strict=True))
-        return next(
-            (t for t in (titles.get(language), *self.strategy_titles) if t),
-            "",
-        )
+        return _localized(self.strategy_titles, language)
+
+    def section_title(self, language: str) -> str:
+        return f"{self.section_code}. {_localized(self.section_titles, language)}"
+
+
+def _localized(titles: tuple[str | None, ...], language: str) -> str:
+    # As strategy.models.localized: the language asked for, then Russian, then any.
+    by_language = dict(zip(LANGUAGE_CODES, titles, strict=True))
+    return next((t for t in (by_language.get(language), *titles) if t), "")
 
 
 _ROW_FIELDS = (
@@ -106,14 +116,23 @@ _ROW_FIELDS = (
     "comment__hidden_by",
     "comment__deleted_at",
     "strategy__slug",
+    "section_id",
+    "section__code",
+    "section__strategy__slug",
+    "section__strategy__status",
     *(f"strategy__title_{code}" for code in LANGUAGE_CODES),
+    *(f"section__title_{code}" for code in LANGUAGE_CODES),
 )
 
 
 def _rows(notifications: QuerySet[Notification]) -> list[Row]:
-    titles = len(LANGUAGE_CODES)
+    n = len(LANGUAGE_CODES)
     return [
-        Row(*values[:-titles], strategy_titles=tuple(values[-titles:]))
+        Row(
+            *values[: -2 * n],
+            strategy_titles=tuple(values[-2 * n : -n]),
+            section_titles=tuple(values[-n:]),
+        )
         for values in notifications.values_list(*_ROW_FIELDS)
     ]
 
@@ -127,6 +146,8 @@ def _readable(row: Row) -> bool:
         )
         if not public and row.author_id != row.user_id:
             return False
+    if row.section_id is not None and row.section_strategy_status == Strategy.Status.DRAFT:
+        return False
     return row.comment_id is None or (
         row.hidden_by == Comment.HiddenBy.NOBODY and row.deleted_at is None
     )
@@ -141,8 +162,14 @@ def _line(row: Row, language: str) -> tuple[str, str]:
         title=row.title or "",
         status=row.status,
         strategy_title=row.strategy_title(language) if row.strategy_slug else "",
+        section_title=row.section_title(language) if row.section_id else "",
     )
-    if row.proposal_id is not None:
+    if row.section_id is not None:
+        link = (
+            f"{site}/strategies/{row.section_strategy_slug}/sections/{row.section_code}"
+            f"/discussion/#comment-{row.comment_id}"
+        )
+    elif row.proposal_id is not None:
         link = f"{site}/proposals/{row.proposal_id}/"
         if row.comment_id:
             link += f"#comment-{row.comment_id}"

@@ -63,5 +63,8 @@ def notification_list(*, user: User, unread: bool = False) -> QuerySet[Notificat
 
 
 def unread_count(*, user: User) -> int:
-    """For the header, on every page: one query on the partial index of unread rows."""
+    """For the header, on every page: one query on the partial index of unread rows, and
+    none on the proposals (the home page and the tallies never read that table). It agrees
+    with the list because a proposal taken down marks what others were told of it read
+    (following/services.py, notify_status)."""
     return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -63,6 +63,8 @@ class NotificationSerializer(serializers.ModelSerializer):
     proposal = serializers.IntegerField(source="proposal_id", allow_null=True)
     proposal_code = serializers.SerializerMethodField()
     comment = serializers.IntegerField(source="comment_id", allow_null=True)
+    section = serializers.IntegerField(source="section_id", allow_null=True)
+    section_code = serializers.SerializerMethodField()
     strategy = serializers.SerializerMethodField()
     read = serializers.SerializerMethodField()
 
@@ -76,6 +78,8 @@ class NotificationSerializer(serializers.ModelSerializer):
             "read",
             "proposal_code",
             "comment",
+            "section",
+            "section_code",
             "strategy",
             "status",
         ]
@@ -83,8 +87,14 @@ class NotificationSerializer(serializers.ModelSerializer):
     def get_proposal_code(self, notification: Notification) -> str | None:
         return notification.proposal.code if notification.proposal_id else None
 
+    def get_section_code(self, notification: Notification) -> str | None:
+        return notification.section.code if notification.section_id else None
+
     def get_strategy(self, notification: Notification) -> str | None:
-        return notification.strategy.slug if notification.strategy_id else None
+        # A new version names its strategy; a section's comment names the section's.
+        if notification.strategy_id:
+            return notification.strategy.slug
+        return notification.section.strategy.slug if notification.section_id else None
 
     def get_read(self, notification: Notification) -> bool:
         return notification.read_at is not None

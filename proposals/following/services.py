@@ -210,6 +210,15 @@ def notify_status(*, event_id: int) -> int:
     now = timezone.now()
     decided = event.action in ProposalEvent.DECISIONS
     source = f"status:{event.pk}"
+    public = event.to_status == Status.PUBLISHED or (
+        event.to_status == Status.REJECTED and proposal.rejection_public
+    )
+    if not public:
+        # Taken down (or not yet up): only its author may open it now. What others were
+        # told of it leaves their unread count, as it leaves their list.
+        Notification.objects.filter(proposal=proposal, read_at__isnull=True).exclude(
+            user_id=proposal.author_id
+        ).update(read_at=now)
     written = _write(
         Notification(
             user_id=user_id,
@@ -220,7 +229,7 @@ def notify_status(*, event_id: int) -> int:
             emailed_at=now if decided and user_id == proposal.author_id else None,
         )
         for user_id in _followers(proposal_id=proposal.pk)
-        if user_id != event.actor_id
+        if user_id != event.actor_id and (public or user_id == proposal.author_id)
     )
     first_publication = event.to_status == Status.PUBLISHED and event.from_status == Status.PENDING
     if first_publication and proposal.section_id is not None:

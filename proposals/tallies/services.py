@@ -336,7 +336,8 @@ def _visible_comments(strategy: Strategy) -> Any:
 
 
 def _comments(strategy: Strategy, by_section: list[dict[str, Any]]) -> dict[str, Any]:
-    """Visible comments on published proposals: in all, by theme and by section.
+    """Visible comments on published proposals: in all, by theme and by section; and
+    apart, visible comments on the strategy's sections themselves (`on_sections`).
 
     A comment counts in every theme of its proposal, as the proposal does in by_theme.
     by_section has the rows of the published by_section, in its order, so the two line up:
@@ -344,6 +345,15 @@ def _comments(strategy: Strategy, by_section: list[dict[str, Any]]) -> dict[str,
     """
     visible = _visible_comments(strategy)
     section_counts = dict(visible.values_list("proposal__section_id").annotate(n=Count("id")))
+    # Comments on the sections themselves, apart from those on their proposals: one GROUP
+    # BY, in document order, only the sections that have any.
+    on_sections = [
+        {"section": section_id, "code": code, "count": n}
+        for section_id, code, n in Comment.objects.filter(VISIBLE, section__strategy=strategy)
+        .order_by("section__position")
+        .values_list("section_id", "section__code")
+        .annotate(n=Count("id"))
+    ]
     # Theme ids, not slugs: no join to the themes for every comment. Comments on proposals
     # without a theme come back under None, which no theme looks up.
     theme_counts = dict(visible.values_list("proposal__themes").annotate(n=Count("id")))
@@ -371,6 +381,7 @@ def _comments(strategy: Strategy, by_section: list[dict[str, Any]]) -> dict[str,
             {"section": section_id, "code": code, "count": section_counts[section_id]}
             for section_id, code in _section_codes(strategy, missing)
         ],
+        "on_sections": on_sections,
     }
 
 

@@ -203,12 +203,14 @@ def test_the_review_page_shows_the_comment_in_context_hidden_text_included(
     assert 'value="hide"' in page and 'value="restore"' in page
 
 
-def test_a_shown_comment_offers_hiding_and_a_hidden_one_restoring(proposal, moderator):
+def test_a_shown_comment_offers_hiding_or_keeping_and_a_hidden_one_restoring(proposal, moderator):
     comment = _comment(proposal)
     _flag(comment, "spam")
     client = page_client_for(moderator)
     page = _page(client.get(REVIEW.format(lang="en", id=comment.pk)))
-    assert 'value="hide"' in page and 'value="restore"' not in page
+    # Shown with a flag not yet settled: hide it, or keep it and settle the flag.
+    assert 'value="hide"' in page and 'value="restore"' in page
+    assert "Keep the comment and dismiss the flags" in page
     comment_moderate(comment=comment, moderator=moderator, action="hide", reason="spam")
     page = _page(client.get(REVIEW.format(lang="en", id=comment.pk)))
     assert 'value="hide"' not in page and 'value="restore"' in page
@@ -310,7 +312,8 @@ def test_a_decision_the_state_no_longer_allows_is_a_409_with_the_services_reason
 ):
     comment = _comment(proposal)
     _flag(comment, "spam")
-    # Restoring a comment that is shown (another moderator's page, gone stale).
+    # Another moderator kept it meanwhile: this page, gone stale, restores it again.
+    comment_moderate(comment=comment, moderator=moderator, action="restore")
     response = _decide(moderator, comment, lang=lang, action="restore")
     assert response.status_code == 409
     assert _tr(lang, "This comment is not hidden.") in _page(response)
@@ -328,6 +331,7 @@ def test_a_decision_the_state_no_longer_allows_is_a_409_with_the_services_reason
 def test_russian_refusals_read_in_russian(proposal, moderator):
     comment = _comment(proposal)
     _flag(comment, "spam")
+    comment_moderate(comment=comment, moderator=moderator, action="restore")
     response = _decide(moderator, comment, lang="ru", action="restore")
     assert "Этот комментарий не скрыт." in _page(response)
 

@@ -9,7 +9,9 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
-from proposals.models import Proposal
+from civic.accounts.models import User
+from proposals.comments.services import comment_create
+from proposals.models import Comment, CommentFlag, Follow, Notification, Proposal
 from proposals.services import reaction_set
 from tests.conftest import page_client_for
 from tests.factories import UserFactory
@@ -24,6 +26,18 @@ def _post_forms(response) -> list[str]:
     )
 
 
+@pytest.fixture
+def talk(published, resident, other_resident):
+    """A comment of the proposal's author and a notification of it for the author."""
+    comment = comment_create(
+        proposal=published, author=resident, body="Сначала надо починить освещение."
+    )
+    note = Notification.objects.create(
+        user=resident, kind="comment", source="test:1", proposal=published, comment=comment
+    )
+    return {"comment": comment.pk, "note": note.pk}
+
+
 FORM_PAGES = [
     (None, "/ru/login/"),
     (None, "/ru/signup/"),
@@ -34,16 +48,30 @@ FORM_PAGES = [
     ("other_resident", "/ru/proposals/{published}/"),
     ("moderator", "/ru/moderation/"),
     ("moderator", "/ru/moderation/{pending}/"),
+    ("other_resident", "/ru/strategies/{slug}/"),
+    ("resident", "/ru/me/notifications/"),
+    ("resident", "/ru/me/notifications/settings/"),
+    ("other_resident", "/ru/comments/{comment}/reply/"),
+    ("resident", "/ru/comments/{comment}/edit/"),
+    ("resident", "/ru/comments/{comment}/delete/"),
+    ("other_resident", "/ru/comments/{comment}/flag/"),
+    ("moderator", "/ru/moderation/comments/{comment}/"),
 ]
 
 
 @pytest.mark.parametrize(("who", "path"), FORM_PAGES)
 def test_every_form_that_posts_carries_a_csrf_token(
-    client, request, who, path, published, pending, changes_requested
+    client, request, who, path, strategy, published, pending, changes_requested, talk
 ):
     if who:
         client.force_login(request.getfixturevalue(who))
-    path = path.format(published=published.pk, pending=pending.pk, changes=changes_requested.pk)
+    path = path.format(
+        slug=strategy.slug,
+        published=published.pk,
+        pending=pending.pk,
+        changes=changes_requested.pk,
+        **talk,
+    )
     response = client.get(path)
     assert response.status_code == 200
     forms = _post_forms(response)
@@ -66,6 +94,48 @@ def test_a_post_without_the_csrf_token_is_refused(resident, strategy):
     )
     assert response.status_code == 302
     assert Proposal.objects.count() == 1
+
+
+# Every page that takes a POST of what the issue-15 pages added, with a body it would accept.
+POST_PAGES = [
+    ("other_resident", "/ru/follow/", {"proposal": "{published}", "following": "1"}),
+    ("resident", "/ru/me/notifications/{note}/open/", {}),
+    ("resident", "/ru/me/notifications/read/", {}),
+    ("resident", "/ru/me/notifications/settings/", {"notify_email": "off"}),
+    ("other_resident", "/ru/proposals/{published}/comments/", {"body": "Поддерживаю это."}),
+    ("other_resident", "/ru/comments/{comment}/reply/", {"body": "Согласен с автором."}),
+    ("resident", "/ru/comments/{comment}/edit/", {"body": "Сначала свет, потом деревья."}),
+    ("resident", "/ru/comments/{comment}/delete/", {}),
+    ("other_resident", "/ru/comments/{comment}/flag/", {"reason": "spam"}),
+    ("moderator", "/ru/moderation/comments/{comment}/", {"action": "hide", "reason": "spam"}),
+]
+
+
+def _discussion_state() -> dict:
+    return {
+        "comments": sorted(Comment.objects.values_list("id", "body", "deleted_at", "hidden_by")),
+        "flags": CommentFlag.objects.count(),
+        "follows": sorted(Follow.objects.values_list("user_id", "proposal_id", "active")),
+        "unread": Notification.objects.filter(read_at__isnull=True).count(),
+        "notify_email": sorted(User.objects.values_list("pk", "notify_email")),
+    }
+
+
+@pytest.mark.parametrize(("who", "path", "data"), POST_PAGES)
+def test_the_discussion_and_following_posts_need_the_csrf_token(
+    request, who, path, data, published, talk
+):
+    user = request.getfixturevalue(who)
+    path = path.format(published=published.pk, **talk)
+    data = {key: value.format(published=published.pk) for key, value in data.items()}
+    before = _discussion_state()
+    guarded = Client(enforce_csrf_checks=True)
+    guarded.force_login(user)
+    assert guarded.post(path, data).status_code == 403
+    assert _discussion_state() == before
+    # The same post with the browser's token gets past the check: the 403 was the token's.
+    assert page_client_for(user).post(path, data).status_code != 403
+    assert _discussion_state() != before
 
 
 def _csp(response) -> dict[str, list[str]]:
@@ -93,6 +163,10 @@ SCRIPT_PAGES = [
     ("moderator", "/ru/moderation/{pending}/"),
     ("moderator", "/ru/moderation/history/"),
     ("analyst", "/ru/analysis/"),
+    ("other_resident", "/ru/strategies/{slug}/"),
+    ("resident", "/ru/me/notifications/"),
+    ("resident", "/ru/me/notifications/settings/"),
+    ("moderator", "/ru/moderation/comments/"),
 ]
 
 
@@ -158,6 +232,8 @@ def test_what_residents_write_is_escaped(
         )
         reaction_set(proposal=proposal, user=other_resident, kind="like")
         waiting = _submit(author, strategy, title=XSS_TITLE, body=XSS_BODY)
+    # The notification list words the title into its line: escaped all the same.
+    Notification.objects.create(user=author, kind="answer", source="test:1", proposal=proposal)
     for url in ["/ru/proposals/", f"/ru/proposals/{proposal.pk}/"]:
         content = client.get(url).content.decode()
         _assert_escaped(content, url)
@@ -167,6 +243,7 @@ def test_what_residents_write_is_escaped(
     _assert_escaped(tallies, "tallies", body=False)
     staff_pages = [
         (author, "/ru/me/proposals/", False),
+        (author, "/ru/me/notifications/", False),
         (moderator, "/ru/moderation/", True),
         (moderator, f"/ru/moderation/{waiting.pk}/", True),
         (moderator, f"/ru/moderation/{waiting.pk}/?dup_q=дворе", True),

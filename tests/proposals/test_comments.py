@@ -3,11 +3,19 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from civic.clients import ScopedRateThrottle
 from civic.errors import NotAllowed
-from proposals.comments.services import comment_create, comment_flag, comment_moderate
+from proposals.comments.services import (
+    comment_create,
+    comment_delete,
+    comment_edit,
+    comment_flag,
+    comment_moderate,
+)
 from proposals.models import Comment, CommentEvent, Proposal
 from tests.conftest import client_for
 from tests.factories import ProposalFactory, UserFactory
@@ -161,6 +169,54 @@ def test_the_list_reads_a_fixed_number_of_queries(proposal, django_assert_max_nu
         _comment(proposal)
     with django_assert_max_num_queries(6):
         client_for(None).get(_url(proposal))
+
+
+@pytest.mark.parametrize("reader", ["resident", "moderator"])
+def test_signed_in_readers_of_hidden_comments_cost_no_query_per_comment(
+    proposal, request, reader, moderator
+):
+    user = request.getfixturevalue(reader)
+    api = client_for(user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(_url(proposal)).status_code == 200
+        return len(captured)
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            comment = _comment(proposal)
+            comment_moderate(comment=comment, moderator=moderator, action="hide", reason="spam")
+        _comment(proposal, author=user)  # and one of the reader's own
+
+    add(3)
+    queries()  # the first request also loads what is cached for the next ones
+    few = queries()
+    add(27)
+    assert queries() == few
+
+
+def test_a_moderator_keeps_a_flagged_comment_and_settles_its_flags(proposal, moderator):
+    comment = _comment(proposal)
+    for _ in range(2):
+        comment_flag(comment=comment, user=UserFactory(), reason="off_topic")
+    url = f"/api/v1/comments/{comment.pk}/moderation/"
+    response = client_for(moderator).post(url, {"action": "restore"})
+    assert response.status_code == 200
+    assert response.json()["hidden"] is False
+    assert not comment.flags.filter(resolved_at__isnull=True).exists()
+    # Nothing left to settle: a second one is the conflict it always was.
+    response = client_for(moderator).post(url, {"action": "restore"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_hidden"
+
+
+def test_a_deleted_comment_leaves_no_text_in_its_edit_history(proposal, resident):
+    comment = _comment(proposal, author=resident)
+    comment_edit(comment=comment, actor=resident, body="Второй вариант, с телефоном соседа.")
+    comment_delete(comment=comment, actor=resident)
+    events = list(CommentEvent.objects.filter(comment=comment).values_list("action", "changes"))
+    assert events == [("edit", {}), ("delete", {})]
 
 
 # --- editing -----------------------------------------------------------------------------------

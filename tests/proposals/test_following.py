@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from civic.accounts import personal_data
 from civic.accounts.services import role_grant
 from proposals.answers.notify import answer_recipients
 from proposals.answers.services import answer_save
@@ -361,3 +362,26 @@ def test_a_lost_fan_out_message_is_run_by_the_sweep(proposal, settings):
     notification_sweep()
     assert Notification.objects.filter(user=follower, comment=comment).exists()
     assert not FanOut.objects.exists()
+
+
+# --- the person's data ------------------------------------------------------------------
+
+
+def test_download_my_data_has_what_i_follow_and_deleting_forgets_it(
+    resident, strategy, proposal, django_capture_on_commit_callbacks
+):
+    follow_set(user=resident, following=True, proposal=proposal)
+    follow_set(user=resident, following=True, strategy=strategy)
+    with django_capture_on_commit_callbacks(execute=True):
+        _comment(proposal, UserFactory())
+    data = personal_data.export_all(resident)
+    assert [(f["proposal"], f["strategy"], f["following"]) for f in data["follows"]] == [
+        (proposal.code, None, True),
+        (None, strategy.slug, True),
+    ]
+    assert [(n["kind"], n["proposal"]) for n in data["notifications"]] == [
+        ("comment", proposal.code)
+    ]
+    personal_data.erase_all(resident)
+    assert not Follow.objects.filter(user=resident).exists()
+    assert not Notification.objects.filter(user=resident).exists()

@@ -17,7 +17,8 @@ from proposals.following.emails import send_digests, send_immediate
 from proposals.following.services import follow_set
 from proposals.following.tokens import unsubscribe_token, unsubscribe_url
 from proposals.models import Follow, Notification, NotificationDigest, Proposal
-from tests.factories import ProposalFactory, UserFactory
+from tests.conftest import client_for
+from tests.factories import ProposalFactory, SectionFactory, UserFactory
 from tests.proposals.test_services import _in_threads
 
 pytestmark = pytest.mark.django_db
@@ -274,3 +275,29 @@ def test_the_command_sends_the_digests_where_no_beat_runs(
     assert len(_to(reader)) == 1
     call_command("send_digests", stdout=out)
     assert len(_to(reader)) == 1
+
+
+def test_a_section_comment_is_emailed_with_the_section_and_its_discussion(
+    strategy, django_capture_on_commit_callbacks
+):
+    section = SectionFactory(strategy=strategy, code="2.1", title_ru="Вода", title_en="Water")
+    reader = UserFactory(notify_email="immediate", language="en")
+    follow_set(user=reader, following=True, section=section)
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = comment_create(
+            section=section, author=UserFactory(follow_automatically=False), body=TEXT
+        )
+    [message] = _to(reader)
+    assert "New comment on the section “2.1. Water”" in message.subject
+    assert (
+        f"/en/strategies/{strategy.slug}/sections/2.1/discussion/#comment-{comment.pk}"
+        in message.body
+    )
+    # The notifications API names where it points.
+    [row] = client_for(reader).get("/api/v1/notifications/").json()["results"]
+    assert (row["section"], row["section_code"], row["strategy"], row["proposal"]) == (
+        section.pk,
+        "2.1",
+        strategy.slug,
+        None,
+    )
