@@ -206,7 +206,9 @@ def test_a_failed_digest_is_tried_again_by_the_next_run(
     connection.vendor != "postgresql",
     reason="two digest runs at once need PostgreSQL's row locks: set DATABASE_URL",
 )
-@pytest.mark.django_db(transaction=True)
+# Committed rows, for the threads' own connections; the serialized rollback puts back what
+# migrations created, as every such test here does (mixing the two kinds breaks the next).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_digest_runs_at_once_send_each_digest_once(strategy):
     proposal = ProposalFactory(strategy=strategy)
     readers = UserFactory.create_batch(120, notify_email="daily")
