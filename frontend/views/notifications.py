@@ -95,6 +95,8 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         else:
             if "notify_answers" in chosen:
                 user_set_answer_notifications(user=user, enabled=chosen["notify_answers"])
+            if chosen.get("notify_email") == "immediate" and user.notify_email != "immediate":
+                services.notifications_settle_unemailed(user=user)
             user_set_notification_preferences(
                 user=user,
                 notify_email=chosen.get("notify_email"),

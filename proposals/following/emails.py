@@ -11,8 +11,10 @@ confirmed, so they go with the next day's digest (again, for a digest that went 
 before the kill). Digests are claimed a batch at a time (CLAIM_BATCH), which bounds how
 many people one kill touches.
 
-Items whose proposal the recipient may no longer open, or whose comment was hidden or
-deleted since, are left out of the email (the on-site list checks the same when read).
+Items whose proposal the recipient may no longer open, whose comment was hidden or deleted
+since, or whose strategy went back to draft, are left out of the email. (The on-site list
+leaves out the first and the last; it shows a hidden comment's notification, whose link
+leads to the stub.)
 """
 
 import logging
@@ -81,6 +83,7 @@ class Row:
     hidden_by: str | None
     deleted_at: datetime | None
     strategy_slug: str | None
+    strategy_status: str | None
     section_id: int | None
     section_code: str | None
     section_strategy_slug: str | None
@@ -116,6 +119,7 @@ _ROW_FIELDS = (
     "comment__hidden_by",
     "comment__deleted_at",
     "strategy__slug",
+    "strategy__status",
     "section_id",
     "section__code",
     "section__strategy__slug",
@@ -147,6 +151,8 @@ def _readable(row: Row) -> bool:
         if not public and row.author_id != row.user_id:
             return False
     if row.section_id is not None and row.section_strategy_status == Strategy.Status.DRAFT:
+        return False
+    if row.strategy_slug is not None and row.strategy_status == Strategy.Status.DRAFT:
         return False
     return row.comment_id is None or (
         row.hidden_by == Comment.HiddenBy.NOBODY and row.deleted_at is None
@@ -201,7 +207,8 @@ def _message(user: User, template: str, items: list[Row], more: int = 0) -> Emai
         if template == "digest":
             subject = gettext("Civic: what is new on what you follow")
         else:
-            subject = f"Civic: {lines[0][0]}"
+            # A title may hold a line break; a header may not.
+            subject = " ".join(f"Civic: {lines[0][0]}".split())
     return EmailMessage(
         subject=subject,
         body=body.strip() + "\n",
@@ -315,7 +322,12 @@ def _send_batch(
     claimed = _claim_digests(user_ids, day, now)
     if not claimed:
         return 0, []
-    users = User.objects.only("id", "email", "language").in_bulk(claimed)
+    # Asked again now: someone may have unsubscribed since the chunk was queued.
+    users = User.objects.filter(_wants("daily")).only("id", "email", "language").in_bulk(claimed)
+    gone = [user_id for user_id in claimed if user_id not in users]
+    if gone:
+        NotificationDigest.objects.filter(user_id__in=gone, day=day).update(claimed_at=None)
+        claimed = [user_id for user_id in claimed if user_id in users]
     rows = _rows(
         Notification.objects.filter(
             user_id__in=claimed,

@@ -49,12 +49,18 @@ def follows_section(*, user: User, section: Section) -> bool:
 
 def notification_list(*, user: User, unread: bool = False) -> QuerySet[Notification]:
     """Newest first. Notifications about a proposal this person may no longer open (taken
-    down since) leave the list rather than name it."""
-    rows = Notification.objects.filter(user=user)
-    visible = visible_filter(user)
-    if visible is not None:
-        proposal_visible = Proposal.objects.filter(visible).values("pk")
-        rows = rows.filter(Q(proposal__isnull=True) | Q(proposal__in=proposal_visible))
+    down since), or about a strategy back in draft, leave the list rather than name it."""
+    rows = Notification.objects.filter(user=user).exclude(strategy__status=Strategy.Status.DRAFT)
+    rows = rows.exclude(section__strategy__status=Strategy.Status.DRAFT)
+    if visible_filter(user) is not None:
+        # proposals.read_proposal on the row's own proposal, through the join the list
+        # makes anyway: a subquery of every visible proposal would read them all.
+        rows = rows.filter(
+            Q(proposal__isnull=True)
+            | Q(proposal__status=Proposal.Status.PUBLISHED)
+            | Q(proposal__status=Proposal.Status.REJECTED, proposal__rejection_public=True)
+            | Q(proposal__author=user)
+        )
     if unread:
         rows = rows.filter(read_at__isnull=True)
     return rows.select_related("proposal", "section__strategy", "strategy").order_by(

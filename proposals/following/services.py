@@ -84,6 +84,14 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     return unread.update(read_at=timezone.now())
 
 
+def notifications_settle_unemailed(*, user: User) -> int:
+    """Mark what is not yet emailed as done: for someone who just asked for an email at
+    once, so the sweep does not send the last two days' news one email each."""
+    return Notification.objects.filter(user=user, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+
+
 # --- fan-out ------------------------------------------------------------------------------
 def fan_out_later(*, event: str, object_id: int) -> None:
     """Called in the transaction that made the event: saved with it, run after it commits."""
@@ -106,6 +114,12 @@ def fan_out(*, event: str, object_id: int) -> int:
         FanOut.Event.VERSION: lambda: notify_version(version_id=object_id),
     }
     written = writers[event]()
+    if event == FanOut.Event.COMMENT:
+        _settle_unreadable(
+            Comment.objects.filter(pk=object_id).values_list("proposal_id", flat=True).first()
+        )
+    elif event == FanOut.Event.ANSWER:
+        _settle_unreadable(object_id)
     FanOut.objects.filter(event=event, object_id=object_id).delete()
     return written
 
@@ -134,6 +148,23 @@ def _write(rows: Iterable[Notification]) -> int:
         Notification.objects.bulk_create(batch, ignore_conflicts=True)
         written += len(batch)
     return written
+
+
+def _settle_unreadable(proposal_id: int | None) -> None:
+    """Taken down (or not yet up), a proposal is for its author's eyes only: what others
+    were told of it leaves their unread count, as it leaves their list. Called by the
+    takedown's own fan-out, and again after any fan-out about a proposal, which may have
+    written while a takedown committed."""
+    proposal = Proposal.objects.filter(pk=proposal_id).only("status", "rejection_public").first()
+    if proposal is None:
+        return
+    public = proposal.status == Status.PUBLISHED or (
+        proposal.status == Status.REJECTED and proposal.rejection_public
+    )
+    if not public:
+        Notification.objects.filter(proposal_id=proposal.pk, read_at__isnull=True).exclude(
+            user_id=proposal.author_id
+        ).update(read_at=timezone.now())
 
 
 def notify_comment(*, comment_id: int) -> int:
@@ -214,11 +245,7 @@ def notify_status(*, event_id: int) -> int:
         event.to_status == Status.REJECTED and proposal.rejection_public
     )
     if not public:
-        # Taken down (or not yet up): only its author may open it now. What others were
-        # told of it leaves their unread count, as it leaves their list.
-        Notification.objects.filter(proposal=proposal, read_at__isnull=True).exclude(
-            user_id=proposal.author_id
-        ).update(read_at=now)
+        _settle_unreadable(proposal.pk)
     written = _write(
         Notification(
             user_id=user_id,
@@ -249,7 +276,11 @@ def notify_status(*, event_id: int) -> int:
 
 def notify_version(*, version_id: int) -> int:
     """A new version of a strategy's text, for those who follow the strategy."""
-    version = StrategyVersion.objects.filter(pk=version_id).first()
+    version = (
+        StrategyVersion.objects.filter(pk=version_id)
+        .exclude(strategy__status=Strategy.Status.DRAFT)  # back in draft: news to nobody
+        .first()
+    )
     if version is None:
         return 0
     return _write(

@@ -15,7 +15,7 @@ from proposals.following.services import fan_out, follow_set
 from proposals.following.tasks import notification_sweep
 from proposals.models import FanOut, Follow, Notification, Proposal, Reaction
 from proposals.services import proposal_moderate, proposal_withdraw, reaction_set
-from strategy.models import StrategyVersion
+from strategy.models import Strategy, StrategyVersion
 from strategy.services import strategy_import_files
 from tests.conftest import client_for
 from tests.factories import ProposalFactory, SectionFactory, UserFactory
@@ -385,3 +385,30 @@ def test_download_my_data_has_what_i_follow_and_deleting_forgets_it(
     personal_data.erase_all(resident)
     assert not Follow.objects.filter(user=resident).exists()
     assert not Notification.objects.filter(user=resident).exists()
+
+
+def test_a_fan_out_that_lands_after_a_takedown_leaves_nothing_unread(proposal, moderator):
+    follower = UserFactory()
+    follow_set(user=follower, following=True, proposal=proposal)
+    comment = _comment(proposal, UserFactory())
+    # The takedown commits while the comment's fan-out is still to run.
+    Proposal.objects.filter(pk=proposal.pk).update(status=Proposal.Status.REJECTED)
+    Notification.objects.create(
+        user=follower, kind="comment", source="comment:earlier", proposal=proposal
+    )
+    fan_out(event="comment", object_id=comment.pk)
+    assert not Notification.objects.filter(user=follower, read_at__isnull=True).exists()
+    assert client_for(follower).get("/api/v1/notifications/").json()["unread"] == 0
+
+
+def test_a_strategy_back_in_draft_is_news_to_nobody(strategy):
+    follower = UserFactory()
+    follow_set(user=follower, following=True, strategy=strategy)
+    version = StrategyVersion.objects.create(strategy=strategy, number=2)
+    earlier = Notification.objects.create(
+        user=follower, kind="version", source="version:0", strategy=strategy
+    )
+    Strategy.objects.filter(pk=strategy.pk).update(status="draft")
+    assert fan_out(event="version", object_id=version.pk) == 0
+    assert client_for(follower).get("/api/v1/notifications/").json()["results"] == []
+    assert Notification.objects.filter(pk=earlier.pk).exists()

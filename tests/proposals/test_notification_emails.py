@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from proposals.answers.tokens import unsubscribe_token as answers_token
 from proposals.comments.services import comment_create, comment_moderate
-from proposals.following.emails import send_digests, send_immediate
+from proposals.following.emails import (
+    digest_due,
+    send_digest_chunk,
+    send_digests,
+    send_immediate,
+    send_immediate_sweep,
+)
 from proposals.following.services import follow_set
 from proposals.following.tokens import unsubscribe_token, unsubscribe_url
 from proposals.models import Follow, Notification, NotificationDigest, Proposal
@@ -303,3 +309,45 @@ def test_a_section_comment_is_emailed_with_the_section_and_its_discussion(
         strategy.slug,
         None,
     )
+
+
+def test_a_title_with_a_line_break_still_makes_a_one_line_subject(
+    strategy, django_capture_on_commit_callbacks
+):
+    proposal = ProposalFactory(strategy=strategy, title="Ливнёвка\nна Абая")
+    reader = _follower(proposal, notify_email="immediate", language="en")
+    _post(proposal, django_capture_on_commit_callbacks)
+    [message] = _to(reader)
+    assert message.subject == f"Civic: New comment on “Ливнёвка на Абая” ({proposal.code})"
+
+
+def test_asking_for_each_email_does_not_bring_the_last_days_one_by_one(
+    proposal, django_capture_on_commit_callbacks
+):
+    reader = _follower(proposal, notify_email="daily")
+    for _ in range(3):
+        _post(proposal, django_capture_on_commit_callbacks)
+    client = Client()
+    client.force_login(reader)
+    client.post("/en/me/notifications/settings/", {"notify_email": "immediate"})
+    reader.refresh_from_db()
+    assert reader.notify_email == "immediate"
+    assert send_immediate_sweep(now=timezone.now() + timedelta(minutes=10)) == 0
+    assert _to(reader) == []
+    _post(proposal, django_capture_on_commit_callbacks)  # but what comes next, at once
+    assert len(_to(reader)) == 1
+
+
+def test_who_unsubscribed_after_the_chunk_was_queued_gets_no_digest(
+    proposal, django_capture_on_commit_callbacks
+):
+    reader = _follower(proposal, notify_email="daily")
+    _post(proposal, django_capture_on_commit_callbacks)
+    now = _later()
+    [chunk] = list(digest_due(now=now))
+    assert reader.pk in chunk
+    reader.notify_email = "off"
+    reader.save(update_fields=["notify_email"])
+    send_digest_chunk(user_ids=chunk, now=now)
+    assert _to(reader) == []
+    assert not NotificationDigest.objects.filter(user=reader, claimed_at__isnull=False).exists()
