@@ -86,45 +86,9 @@ def _keep_target(written: Comment, found: Comment) -> Comment:
     return written
 
 
-class CommentListApi(_CommentWrites, APIView):
-    pagination_class = PageNumberPagination  # for the schema: a page, not a bare list
-
-    def get_permissions(self) -> list[permissions.BasePermission]:
-        if self.request.method == "POST":
-            return [IsVerifiedResident()]
-        return [permissions.AllowAny()]
-
-    @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses={200: serializers.CommentSerializer(many=True)},
-    )
-    def get(self, request: Request, proposal_id: int) -> Response:
-        proposal = _proposal(request, proposal_id)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(
-            selectors.comment_list(proposal=proposal), request, view=self
-        )
-        context = {"request": request, "proposal": proposal}
-        data = serializers.CommentSerializer(page, many=True, context=context).data
-        return paginator.get_paginated_response(data)
-
-    @extend_schema(
-        request=serializers.CommentCreateSerializer,
-        responses={201: serializers.CommentSerializer},
-    )
-    def post(self, request: Request, proposal_id: int) -> Response:
-        proposal = _proposal(request, proposal_id)
-        data = serializers.CommentCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        comment = services.comment_create(
-            proposal=proposal, author=request.user, **data.validated_data
-        )
-        return Response(_represent(request, comment), status=status.HTTP_201_CREATED)
-
-
-class SectionCommentListApi(_CommentWrites, APIView):
-    """A section's discussion (docs/api-notes.md, "Comments"): the shapes of a proposal's,
-    for the sections of a public strategy; posts only while it accepts proposals."""
+class _DiscussionApi(_CommentWrites, APIView):
+    """A discussion's comments, listed and posted; `_place` says whose: a proposal's, or a
+    section's (docs/api-notes.md, "Comments"), with the same shapes, rules and limits."""
 
     pagination_class = PageNumberPagination  # for the schema: a page, not a bare list
 
@@ -133,17 +97,19 @@ class SectionCommentListApi(_CommentWrites, APIView):
             return [IsVerifiedResident()]
         return [permissions.AllowAny()]
 
+    def _place(self, request: Request, **kwargs: Any) -> dict[str, Any]:
+        """{"proposal": …} or {"section": …}, or a 404."""
+        raise NotImplementedError
+
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         responses={200: serializers.CommentSerializer(many=True)},
     )
-    def get(self, request: Request, slug: str, code: str) -> Response:
-        section = _section(slug, code)
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        place = self._place(request, **kwargs)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(
-            selectors.comment_list(section=section), request, view=self
-        )
-        context = {"request": request, "proposal": None}
+        page = paginator.paginate_queryset(selectors.comment_list(**place), request, view=self)
+        context = {"request": request, "proposal": place.get("proposal")}
         data = serializers.CommentSerializer(page, many=True, context=context).data
         return paginator.get_paginated_response(data)
 
@@ -151,14 +117,24 @@ class SectionCommentListApi(_CommentWrites, APIView):
         request=serializers.CommentCreateSerializer,
         responses={201: serializers.CommentSerializer},
     )
-    def post(self, request: Request, slug: str, code: str) -> Response:
-        section = _section(slug, code)
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        place = self._place(request, **kwargs)
         data = serializers.CommentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        comment = services.comment_create(
-            section=section, author=request.user, **data.validated_data
-        )
+        comment = services.comment_create(author=request.user, **place, **data.validated_data)
         return Response(_represent(request, comment), status=status.HTTP_201_CREATED)
+
+
+class CommentListApi(_DiscussionApi):
+    def _place(self, request: Request, proposal_id: int) -> dict[str, Any]:
+        return {"proposal": _proposal(request, proposal_id)}
+
+
+class SectionCommentListApi(_DiscussionApi):
+    """The sections of a public strategy; posts only while it accepts proposals."""
+
+    def _place(self, request: Request, slug: str, code: str) -> dict[str, Any]:
+        return {"section": _section(slug, code)}
 
 
 class CommentDetailApi(_CommentWrites, APIView):
