@@ -150,6 +150,11 @@ def _write(rows: Iterable[Notification]) -> int:
     return written
 
 
+def _public(status: str, rejection_public: bool) -> bool:
+    """Whether the public may open a proposal in this state (proposals.read_proposal)."""
+    return status == Status.PUBLISHED or (status == Status.REJECTED and rejection_public)
+
+
 def _settle_unreadable(proposal_id: int | None) -> None:
     """Taken down (or not yet up), a proposal is for its author's eyes only: what others
     were told of it leaves their unread count, as it leaves their list. Called by the
@@ -158,10 +163,7 @@ def _settle_unreadable(proposal_id: int | None) -> None:
     proposal = Proposal.objects.filter(pk=proposal_id).only("status", "rejection_public").first()
     if proposal is None:
         return
-    public = proposal.status == Status.PUBLISHED or (
-        proposal.status == Status.REJECTED and proposal.rejection_public
-    )
-    if not public:
+    if not _public(proposal.status, proposal.rejection_public):
         Notification.objects.filter(proposal_id=proposal.pk, read_at__isnull=True).exclude(
             user_id=proposal.author_id
         ).update(read_at=timezone.now())
@@ -241,9 +243,7 @@ def notify_status(*, event_id: int) -> int:
     now = timezone.now()
     decided = event.action in ProposalEvent.DECISIONS
     source = f"status:{event.pk}"
-    public = event.to_status == Status.PUBLISHED or (
-        event.to_status == Status.REJECTED and proposal.rejection_public
-    )
+    public = _public(event.to_status, proposal.rejection_public)
     if not public:
         _settle_unreadable(proposal.pk)
     written = _write(
