@@ -57,6 +57,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# What Django's file email backend writes after each message.
+_MESSAGE_END = "\n" + "-" * 79 + "\n"
+
+
+def sent_mails(folder: Path) -> list[str]:
+    """Every message the file email backend wrote, one string each.
+
+    Counted by message, not by file: two connections opened in the same second whose
+    backends happen to get the same id() append to one file.
+    """
+    if not folder.exists():
+        return []
+    return [
+        message
+        for path in sorted(folder.glob("*.log"))
+        for message in path.read_text().split(_MESSAGE_END)
+        if message.strip()
+    ]
+
+
 def _wait(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
