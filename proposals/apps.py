@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models.signals import pre_delete
 
 
 class ProposalsConfig(AppConfig):
@@ -15,7 +16,7 @@ class ProposalsConfig(AppConfig):
         from civic.accounts import personal_data
         from proposals.duplicates.fingerprint import params
         from proposals.following.services import fan_out_on_new_version
-        from proposals.privacy import proposals_erase, proposals_export
+        from proposals.privacy import proposals_erase, proposals_export, reactions_erase_on_delete
         from proposals.tallies.services import tally_mark_dirty_on_change
         from strategy.signals import strategy_counts_changed, strategy_version_recorded
 
@@ -25,6 +26,13 @@ class ProposalsConfig(AppConfig):
         # Accounts cannot import this app: "download my data" and "delete my account"
         # reach proposals, reactions and their history through this hook.
         personal_data.register("proposals", export=proposals_export, erase=proposals_erase)
+        # An account deleted outright (the admin) would lose its reactions by cascade,
+        # past the proposals' kept totals.
+        pre_delete.connect(
+            reactions_erase_on_delete,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="reaction_totals",
+        )
 
         # LSH needs at least two bands: a threshold too close to 1 for the number of
         # permutations cannot be banded. Refuse to start rather than fail every submission.

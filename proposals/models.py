@@ -73,6 +73,15 @@ class Proposal(models.Model):
     author_themes = models.JSONField(default=list, blank=True)
     suggested_themes = models.JSONField(default=list, blank=True)
     suggestion_version = models.CharField(max_length=40, blank=True)
+    # Reaction counts kept on the row, set in the transaction that changes a reaction
+    # (proposals.services.reaction_totals_recount) and rebuilt from the rows by
+    # `rebuild_tallies`: a list page and `ordering=-reactions` read them, never COUNT.
+    reactions_like = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    reactions_indifferent = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    reactions_funny = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    reactions_sympathy = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    reactions_outrage = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    reactions_total = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -92,6 +101,15 @@ class Proposal(models.Model):
             ),
             models.Index(fields=["status", "-created_at", "-id"], name="proposal_status_newest"),
             models.Index(fields=["-created_at", "-id"], name="proposal_newest"),
+            # The same for `ordering=-reactions`.
+            models.Index(
+                fields=["strategy", "status", "-reactions_total", "-created_at", "-id"],
+                name="proposal_strategy_status_top",
+            ),
+            models.Index(
+                fields=["status", "-reactions_total", "-created_at", "-id"],
+                name="proposal_status_top",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -17,7 +17,7 @@ from proposals.models import (
     ProposalEvent,
     Reaction,
 )
-from proposals.tallies.services import tally_mark_dirty
+from proposals.services import reactions_erase
 
 
 def _at(moment: Any) -> str | None:
@@ -175,15 +175,12 @@ def _event(event: ProposalEvent) -> dict[str, Any]:
 
 @transaction.atomic
 def proposals_erase(user: User) -> None:
-    """The person's reactions go, and every tally they counted in is marked for a rebuild
-    in the same transaction, so tallies stay equal to the rows. Their proposals and
-    comments stay (as by a former resident); the record of answer emails sent to them, the
-    flags they raised, what they followed and their notifications go."""
-    reactions = Reaction.objects.filter(user=user)
-    strategy_ids = sorted(set(reactions.values_list("proposal__strategy_id", flat=True)))
-    reactions.delete()
-    for strategy_id in strategy_ids:
-        tally_mark_dirty(strategy_id=strategy_id)
+    """The person's reactions go, and the proposals' kept totals are recounted and every
+    tally they counted in is marked for a rebuild in the same transaction, so both stay
+    equal to the rows. Their proposals and comments stay (as by a former resident); the
+    record of answer emails sent to them, the flags they raised, what they followed and
+    their notifications go."""
+    reactions_erase(user=user)
     AnswerNotice.objects.filter(user=user).delete()
     # Their comments stay in the discussions they belong to, as by a former resident, like
     # their proposals; the flags they raised on others' comments go.
@@ -192,3 +189,10 @@ def proposals_erase(user: User) -> None:
     Follow.objects.filter(user=user).delete()
     Notification.objects.filter(user=user).delete()
     NotificationDigest.objects.filter(user=user).delete()
+
+
+def reactions_erase_on_delete(sender: object, *, instance: User, **kwargs: object) -> None:
+    """Receiver of pre_delete for accounts: an account removed outright (the admin's
+    delete) would take its reactions with it by cascade, behind the kept totals' back;
+    they go first here, in the deletion's transaction, with the totals recounted."""
+    reactions_erase(user=instance)

@@ -18,8 +18,7 @@ from strategy.models import Theme
 
 
 def _with_related(queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
-    """Everything a proposal's representation needs but its reaction counts, which
-    `reaction_counts_for` reads for a whole page in one more query."""
+    """Everything a proposal's representation needs, its kept reaction totals included."""
     # select_related + only: narrow joined columns, and joins that COUNT(*) leaves out
     # (an annotation's join would stay in the count of a million-row page set).
     return (
@@ -66,24 +65,45 @@ _LIST_COLUMNS = (
     "answer__published",
     "answer__answered_at",
     "answer__updated_at",
+    "reactions_like",
+    "reactions_indifferent",
+    "reactions_funny",
+    "reactions_sympathy",
+    "reactions_outrage",
+    "reactions_total",
 )
 
 
 def reaction_counts_for(proposals: Sequence[Proposal]) -> dict[int, dict[str, int]]:
-    """{proposal id: {kind: count}} for a page of proposals, from one GROUP BY."""
-    counts: dict[int, dict[str, int]] = {
-        proposal.pk: dict.fromkeys(Reaction.Kind.values, 0) for proposal in proposals
+    """{proposal id: {kind: count}} for a page of proposals, from the totals kept on their
+    rows (proposals.services keeps them equal to the reactions): those loaded with the
+    instances, and one query for the instances that deferred them."""
+    columns = {kind: f"reactions_{kind}" for kind in Reaction.Kind.values}
+    deferred = {
+        proposal.pk
+        for proposal in proposals
+        if not proposal.get_deferred_fields().isdisjoint(columns.values())
     }
-    if counts:
-        rows = (
-            Reaction.objects.filter(proposal_id__in=counts)
-            .order_by()
-            .values_list("proposal_id", "kind")
-            .annotate(n=Count("id"))
-        )
-        for proposal_id, kind, n in rows:
-            counts[proposal_id][kind] = n
-    return counts
+    fetched = (
+        {
+            row["pk"]: row
+            for row in Proposal.objects.filter(pk__in=deferred).values("pk", *columns.values())
+        }
+        if deferred
+        else {}
+    )
+    zeros = dict.fromkeys(columns.values(), 0)
+    return {
+        proposal.pk: {
+            kind: (
+                fetched.get(proposal.pk, zeros)[column]
+                if proposal.pk in deferred
+                else getattr(proposal, column)
+            )
+            for kind, column in columns.items()
+        }
+        for proposal in proposals
+    }
 
 
 PUBLICLY_REJECTED = Q(status=Proposal.Status.REJECTED, rejection_public=True)

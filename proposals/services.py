@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import Count, IntegerField, Max, Min, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -386,18 +388,82 @@ def _rejection_public(*, decision: str, reason: str, public: bool | None) -> boo
 
 def _check_reactable(proposal: Proposal, user: User) -> None:
     _check_may_submit(user)
-    # FOR SHARE: reactions do not wait for one another, but a moderator taking the
-    # proposal down (FOR UPDATE) waits for them, and they for it, so none lands on a
-    # proposal that is no longer published. SQLite writers are serialised anyway.
-    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT status FROM {Proposal._meta.db_table} WHERE id = %s{lock}",  # noqa: S608
-            [proposal.pk],
-        )
-        row = cursor.fetchone()
-    if row is None or row[0] != Status.PUBLISHED:
+    if connection.vendor == "postgresql":
+        # Locks in one order everywhere: the person's row, then the proposal's, then the
+        # reaction's. Account deletion holds the person's row FOR UPDATE while it erases
+        # their reactions (and locks those proposals); taking the key-share lock the
+        # reaction's INSERT needs anyway before the proposal's makes the two queue
+        # instead of deadlocking.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {User._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
+                [user.pk],
+            )
+    status = _lock_for_reactions(proposal.pk)
+    if status != Status.PUBLISHED:
         raise StateConflict(gettext_noop("Only published proposals take reactions."))
+
+
+def _lock_for_reactions(proposal_id: int) -> str | None:
+    """Lock the proposal's row before its reactions change; its status, or None if gone.
+
+    Reactions to one proposal take turns, so each recount sees every reaction committed
+    before it and none that lands while it counts: without the lock two people reacting
+    at once would each count without the other's row and the later write would lose one.
+    NO KEY UPDATE, not UPDATE: an insert elsewhere that merely points at the proposal
+    (its foreign key check takes KEY SHARE) is not held up. A moderator taking the
+    proposal down (FOR UPDATE) waits, as for the FOR SHARE this lock replaces, so no
+    reaction lands on a proposal that is no longer published. SQLite writers are
+    serialised anyway.
+    """
+    return (
+        Proposal.objects.select_for_update(no_key=True)
+        .filter(pk=proposal_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
+# Kept on Proposal beside its rows: "reactions_<kind>" for each kind, and the total.
+REACTION_TOTALS = (*(f"reactions_{kind}" for kind in Reaction.Kind.values), "reactions_total")
+# Ids per UPDATE in a recount: well under SQLite's limit of bound parameters.
+_RECOUNT_CHUNK = 500
+# Proposal ids per transaction in a full rebuild: those found off stay locked until it
+# commits, a moment for 10,000 proposals.
+_REBUILD_BATCH = 10_000
+
+
+def _counted(**filters: Any) -> Coalesce:
+    """The number of the outer proposal's reactions that match `filters`, 0 for none."""
+    rows = (
+        Reaction.objects.filter(proposal_id=OuterRef("pk"), **filters)
+        .order_by()
+        .values("proposal_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def reaction_totals_recount(*, proposal_ids: Iterable[int]) -> None:
+    """Set the kept totals of these proposals from their reaction rows, in the caller's
+    transaction: one UPDATE per 500 proposals, each column counted on the (proposal,
+    kind) index. The caller locks the rows first when others may react meanwhile."""
+    ids = sorted(set(proposal_ids))
+    totals = {
+        **{f"reactions_{kind}": _counted(kind=kind) for kind in Reaction.Kind.values},
+        "reactions_total": _counted(),
+    }
+    for start in range(0, len(ids), _RECOUNT_CHUNK):
+        Proposal.objects.filter(pk__in=ids[start : start + _RECOUNT_CHUNK]).update(**totals)
+
+
+def _totals_reload(proposal: Proposal) -> None:
+    """The caller's instance shows what was just written (the reaction API answers with
+    its counts)."""
+    fresh = Proposal.objects.filter(pk=proposal.pk).values(*REACTION_TOTALS).first()
+    for field, value in (fresh or dict.fromkeys(REACTION_TOTALS, 0)).items():
+        setattr(proposal, field, value)
 
 
 @transaction.atomic
@@ -416,6 +482,8 @@ def reaction_set(*, proposal: Proposal, user: User, kind: str) -> Reaction:
         unique_fields=["user", "proposal"],
         update_fields=["kind", "updated_at"],
     )
+    reaction_totals_recount(proposal_ids=[proposal.pk])
+    _totals_reload(proposal)
     follow_automatically(user=user, proposal=proposal)
     tally_mark_dirty(strategy_id=proposal.strategy_id)
     return Reaction.objects.get(proposal=proposal, user=user)
@@ -423,9 +491,124 @@ def reaction_set(*, proposal: Proposal, user: User, kind: str) -> Reaction:
 
 @transaction.atomic
 def reaction_clear(*, proposal: Proposal, user: User) -> None:
+    # The proposal's row first, as in reaction_set; a proposal taken down since keeps
+    # its reactions' removal (a person may always take theirs back).
+    if _lock_for_reactions(proposal.pk) is None:
+        return
     deleted, _ = Reaction.objects.filter(proposal=proposal, user=user).delete()
     if deleted:
+        reaction_totals_recount(proposal_ids=[proposal.pk])
+        _totals_reload(proposal)
         tally_mark_dirty(strategy_id=proposal.strategy_id)
+
+
+@transaction.atomic
+def reactions_erase(*, user: User) -> None:
+    """Remove every reaction of this person, keeping the totals and tallies they counted
+    in equal to the rows, in the caller's transaction (account deletion)."""
+    # Their row first, as reaction_set takes it: no reaction of theirs lands between
+    # reading the proposals below and deleting.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    reactions = Reaction.objects.filter(user=user)
+    proposal_ids = sorted(set(reactions.values_list("proposal_id", flat=True)))
+    if not proposal_ids:
+        return
+    # Then the proposals, in id order as every lock on several of them is taken.
+    strategy_ids = set(
+        Proposal.objects.filter(pk__in=proposal_ids)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("strategy_id", flat=True)
+    )
+    reactions.delete()
+    reaction_totals_recount(proposal_ids=proposal_ids)
+    for strategy_id in sorted(strategy_ids):
+        tally_mark_dirty(strategy_id=strategy_id)
+
+
+def reaction_totals_rebuild(*, strategy_id: int | None = None) -> int:
+    """Set every proposal's kept totals (of one strategy, with `strategy_id`) from the
+    reaction rows; returns how many proposals were off.
+
+    Set-based, a range of proposal ids per transaction: one GROUP BY over the range's
+    reactions finds the rows that are off; only if there are any, one UPDATE sets them
+    from a second count and one zeroes those with totals but no reactions. The rows found
+    off are locked (in id order, as every other lock on them is taken) before that second
+    count, so a reaction committing meanwhile is counted instead of the rebuild writing an
+    older count over its newer one. About 2 s to check a million proposals with two
+    million reactions on PostgreSQL, 26 s to set them all.
+    """
+    bounds = Proposal.objects.order_by()
+    if strategy_id is not None:
+        bounds = bounds.filter(strategy_id=strategy_id)
+    span = bounds.aggregate(first=Min("id"), last=Max("id"))
+    if span["first"] is None:
+        return 0
+    corrected = 0
+    for low in range(span["first"], span["last"] + 1, _REBUILD_BATCH):
+        with transaction.atomic():
+            corrected += _rebuild_batch(
+                low=low, high=low + _REBUILD_BATCH - 1, strategy_id=strategy_id
+            )
+    return corrected
+
+
+def _rebuild_batch(*, low: int, high: int, strategy_id: int | None) -> int:
+    """reaction_totals_rebuild for the proposals with ids from low to high."""
+    quote = connection.ops.quote_name
+    proposal, reaction = quote(Proposal._meta.db_table), quote(Reaction._meta.db_table)
+    kinds = Reaction.Kind.values
+    # Each kept column beside the name of its count in `counted` below.
+    pairs = list(
+        zip(
+            [quote(field) for field in REACTION_TOTALS],
+            [*(f"counted.n{i}" for i in range(len(kinds))), "counted.n_total"],
+            strict=True,
+        )
+    )
+    in_batch = f"{proposal}.id BETWEEN %s AND %s"
+    params: list[Any] = [low, high]
+    if strategy_id is not None:
+        in_batch += f" AND {proposal}.strategy_id = %s"
+        params.append(strategy_id)
+    per_kind = ", ".join(
+        f"COUNT(CASE WHEN kind = %s THEN 1 END) AS n{i}" for i in range(len(kinds))
+    )
+    # Statements built from the models' own names; every value is a parameter.
+    counted = (
+        f"(SELECT proposal_id, {per_kind}, COUNT(*) AS n_total FROM {reaction} "  # noqa: S608
+        "WHERE proposal_id BETWEEN %s AND %s GROUP BY proposal_id) AS counted"
+    )
+    counted_params = [*kinds, low, high]
+    # Only the rows that are off get locked (a healthy table is read, not written), in id
+    # order. Reactions write totals and rows in one commit, so a row that matches its
+    # counts here still matches them in the UPDATEs' later view and is left alone.
+    lock = f" ORDER BY {proposal}.id FOR NO KEY UPDATE OF {proposal}"
+    off = (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {proposal} LEFT JOIN {counted} "  # noqa: S608
+        f"ON counted.proposal_id = {proposal}.id WHERE {in_batch} AND ("
+        + " OR ".join(f"{proposal}.{column} <> COALESCE({n}, 0)" for column, n in pairs)
+        + f"){lock if connection.vendor == 'postgresql' else ''}) AS off"
+    )
+    differing = (
+        f"UPDATE {proposal} SET {', '.join(f'{column} = {n}' for column, n in pairs)} "  # noqa: S608
+        f"FROM {counted} WHERE {proposal}.id = counted.proposal_id AND {in_batch} "
+        f"AND ({' OR '.join(f'{proposal}.{column} <> {n}' for column, n in pairs)})"
+    )
+    orphaned = (
+        f"UPDATE {proposal} SET {', '.join(f'{column} = 0' for column, _ in pairs)} "  # noqa: S608
+        f"WHERE {in_batch} AND ({' OR '.join(f'{column} <> 0' for column, _ in pairs)}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {reaction} WHERE {reaction}.proposal_id = {proposal}.id)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(off, [*counted_params, *params])
+        if not cursor.fetchone()[0]:
+            return 0
+        # Counted again now that the rows are locked: whatever committed before is seen.
+        cursor.execute(differing, [*counted_params, *params])
+        corrected = cursor.rowcount
+        cursor.execute(orphaned, params)
+        return corrected + cursor.rowcount
 
 
 def decision_mark_notified(*, event_id: int) -> None:

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from civic.accounts.models import User
-from proposals.models import Proposal
+from proposals.models import Proposal, Reaction
+from proposals.services import reaction_totals_recount
 from strategy.models import Section, Strategy
 
 
@@ -78,3 +79,12 @@ class ProposalFactory(factory.django.DjangoModelFactory):
     def themes(obj, create, extracted, **kwargs):  # noqa: N805
         if create and extracted:
             obj.themes.set(extracted)
+
+
+def reaction_add(*, proposal: Proposal, user: User, kind: str) -> Reaction:
+    """A reaction row straight into the table, for read-side tests, with the proposal's
+    kept totals recounted as services.reaction_set does (without its checks, follow and
+    tally mark)."""
+    reaction = Reaction.objects.create(proposal=proposal, user=user, kind=kind)
+    reaction_totals_recount(proposal_ids=[proposal.pk])
+    return reaction

@@ -43,9 +43,10 @@ def _check_verified(user: User) -> None:
 
 
 def _check_published(proposal: Proposal) -> None:
-    # FOR SHARE, as for reactions: comments do not wait for one another, but a moderator
-    # taking the proposal down (FOR UPDATE) waits for them, so none lands on a proposal
-    # that is no longer published. SQLite writers are serialised anyway.
+    # FOR SHARE: comments do not wait for one another, but a moderator taking the
+    # proposal down (FOR UPDATE) waits for them, so none lands on a proposal that is no
+    # longer published. (Reactions lock harder, as they recount the proposal's kept
+    # totals.) SQLite writers are serialised anyway.
     lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(

@@ -13,7 +13,13 @@ from django.utils import timezone
 from proposals.models import Proposal, ProposalEvent, Reaction
 from strategy.models import Strategy
 from tests.conftest import client_for
-from tests.factories import ProposalFactory, SectionFactory, StrategyFactory, UserFactory
+from tests.factories import (
+    ProposalFactory,
+    SectionFactory,
+    StrategyFactory,
+    UserFactory,
+    reaction_add,
+)
 
 S = Proposal.Status
 URL = "/api/v1/proposals/"
@@ -699,7 +705,7 @@ def test_moderation_themes_replace_the_proposals_themes(moderator_client, strate
 )
 def test_reaction_with_an_unknown_kind(strategy, resident, other_resident, payload):
     proposal = ProposalFactory(strategy=strategy, author=resident)
-    Reaction.objects.create(proposal=proposal, user=other_resident, kind="funny")
+    reaction_add(proposal=proposal, user=other_resident, kind="funny")
     before = _counts()
 
     response = client_for(other_resident).put(
@@ -836,9 +842,9 @@ def catalogue(strategy, other_strategy, resident, other_resident):
             strategy=strategy, author=resident, status=S.PENDING, title="Ожидает"
         ),
     }
-    Reaction.objects.create(proposal=rows["ten-safety"], user=other_resident, kind="like")
-    Reaction.objects.create(proposal=rows["ten-safety"], user=resident, kind="funny")
-    Reaction.objects.create(proposal=rows["old-eco"], user=other_resident, kind="like")
+    reaction_add(proposal=rows["ten-safety"], user=other_resident, kind="like")
+    reaction_add(proposal=rows["ten-safety"], user=resident, kind="funny")
+    reaction_add(proposal=rows["old-eco"], user=other_resident, kind="like")
     return rows, {"chapter": chapter, "goal": goal, "lookalike": lookalike}
 
 

@@ -4,11 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from proposals.models import Proposal, ProposalEvent, Reaction
+from proposals.models import Proposal, ProposalEvent
 from proposals.selectors import proposal_list
 from strategy.models import District, Theme
 from tests.conftest import client_for
-from tests.factories import ProposalFactory, SectionFactory, UserFactory
+from tests.factories import ProposalFactory, SectionFactory, UserFactory, reaction_add
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def _fill(strategy, count: int, *, author=None, moderator=None) -> None:
             **({"author": author} if author else {}),
         )
         for user in reactors[: n % 3]:
-            Reaction.objects.create(proposal=proposal, user=user, kind="like")
+            reaction_add(proposal=proposal, user=user, kind="like")
         if moderator:
             event = ProposalEvent.objects.create(
                 proposal=proposal,
@@ -94,7 +94,7 @@ def test_reaction_counts_in_the_list_are_per_kind(api, strategy):
     proposal = ProposalFactory(strategy=strategy)
     users = UserFactory.create_batch(4)
     for user, kind in zip(users, ["like", "like", "funny", "outrage"], strict=True):
-        Reaction.objects.create(proposal=proposal, user=user, kind=kind)
+        reaction_add(proposal=proposal, user=user, kind=kind)
     row = api.get("/api/v1/proposals/").json()["results"][0]
     assert row["reactions"] == {
         "like": 2,
