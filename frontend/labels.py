@@ -42,6 +42,7 @@ ORDERING = {
     "created_at": _("Oldest first"),
     # Every kind counts, "outrage" too: it measures attention, not support.
     "-reactions": _("Most reactions of any kind first"),
+    "relevance": _("Best match first"),
 }
 
 STRATEGY_STATUS = {

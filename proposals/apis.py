@@ -22,12 +22,14 @@ from civic.accounts.rules import allows
 from civic.clients import ScopedRateThrottle
 from civic.errors import InvalidInput, NotAllowed
 from civic.pagination import PageNumberPagination
-from proposals import selectors, serializers, services
+from proposals import paging, selectors, serializers, services
 from proposals.answers.services import answer_save
 from proposals.duplicates import selectors as duplicates
-from proposals.filters import ORDERINGS
+from proposals.filters import ORDERINGS, RELEVANCE
+from proposals.listing import proposal_list_rows
 from proposals.models import Answer, Proposal, Report
 from proposals.reports.services import report_list_of, report_order
+from proposals.search.selectors import highlight
 from proposals.tallies.selectors import tally_json
 from strategy.models import Strategy
 
@@ -40,8 +42,18 @@ _FILTER_PARAMETERS = [
     OpenApiParameter("status", str, enum=Proposal.Status.values, description="Staff only"),
     OpenApiParameter("created_after", OpenApiTypes.DATE),
     OpenApiParameter("created_before", OpenApiTypes.DATE),
-    OpenApiParameter("q", str, description="Words to find in title and body"),
-    OpenApiParameter("ordering", str, enum=list(ORDERINGS)),
+    OpenApiParameter(
+        "q",
+        str,
+        description="Words to find in title and body, in any of their forms (ru, kk, en); "
+        "each result then carries `highlight`",
+    ),
+    OpenApiParameter(
+        "ordering",
+        str,
+        enum=list(ORDERINGS),
+        description="Newest first by default; with `q`, by relevance (which needs `q`)",
+    ),
     OpenApiParameter(
         "answer",
         str,
@@ -77,10 +89,35 @@ def _paginate(request: Request, view: APIView, queryset: QuerySet[Proposal]) -> 
     return paginator.get_paginated_response(data)
 
 
+class ProposalListPagination(PageNumberPagination):
+    """What the schema says of the list's pages; proposals.paging makes them."""
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        page = super().get_paginated_response_schema(schema)
+        page["properties"]["count_is_estimate"] = {
+            "type": "boolean",
+            "description": "true when `count` is an estimate (a large set on PostgreSQL)",
+        }
+        return page
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "Cursor pagination: empty for the first page, then the "
+                "cursor in `next` or `previous`",
+                "schema": {"type": "string"},
+            },
+        ]
+
+
 class ProposalListApi(APIView):
     throttle_scope = "submit"
     # Read by the schema generator, which then describes the list as the page it is.
-    pagination_class = PageNumberPagination
+    pagination_class = ProposalListPagination
 
     def get_permissions(self) -> list[permissions.BasePermission]:
         if self.request.method == "POST":
@@ -91,11 +128,30 @@ class ProposalListApi(APIView):
         return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
-        parameters=_FILTER_PARAMETERS, responses={200: serializers.ProposalSerializer(many=True)}
+        parameters=_FILTER_PARAMETERS,
+        responses={200: serializers.ProposalListItemSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.proposal_list(user=request.user, filters=request.query_params)
-        return _paginate(request, self, queryset)
+        q = request.query_params.get("q", "")
+        if "cursor" in request.query_params:
+            ordering = request.query_params.get("ordering") or (RELEVANCE if q else ORDERINGS[0])
+            page = paging.page_by_cursor(queryset=queryset, request=request, ordering=ordering)
+        else:
+            page = paging.page_by_number(queryset=queryset, request=request)
+        results = proposal_list_rows(ids=page.ids, user=request.user)
+        if q:
+            for row in results:
+                row["highlight"] = highlight(title=row["title"], body=row["body"], q=q)
+        return Response(
+            {
+                "count": page.count,
+                "count_is_estimate": page.count_is_estimate,
+                "next": page.next,
+                "previous": page.previous,
+                "results": results,
+            }
+        )
 
     @extend_schema(
         request=serializers.ProposalSubmitSerializer,
@@ -330,10 +386,13 @@ def document_fields_for_some_readers(
 ) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: a proposal's fields that only some readers
     get (ProposalSerializer.to_representation leaves them out) are not required."""
-    proposal = result.get("components", {}).get("schemas", {}).get("Proposal")
-    if proposal and "required" in proposal:
-        absent = serializers.ProposalSerializer.FOR_SOME_READERS
-        proposal["required"] = [name for name in proposal["required"] if name not in absent]
+    schemas = result.get("components", {}).get("schemas", {})
+    # `highlight` only comes with a search.
+    absent = {*serializers.ProposalSerializer.FOR_SOME_READERS, "highlight"}
+    for name in ("Proposal", "ProposalListItem"):
+        proposal = schemas.get(name)
+        if proposal and "required" in proposal:
+            proposal["required"] = [field for field in proposal["required"] if field not in absent]
     return result
 
 

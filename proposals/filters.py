@@ -7,12 +7,22 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from proposals.models import Answer, Proposal
+from proposals.search.selectors import search_filter
 from strategy.models import District, Section, Strategy, Theme
 
 UNANSWERED, OVERDUE = "unanswered", "overdue"
-# The orders of the contract, newest first by default; the API, the pages and the schema
-# all take them from here.
-ORDERINGS = ("-created_at", "created_at", "-reactions")
+# The orders of the contract, newest first by default (by relevance with `q`); the API,
+# the pages and the schema all take them from here.
+RELEVANCE = "relevance"
+ORDERINGS = ("-created_at", "created_at", "-reactions", RELEVANCE)
+# The columns each order sorts by, the id last so that no two rows tie: the page and
+# cursor paginators both read them.
+ORDER_COLUMNS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-reactions": ("-reactions_total", "-created_at", "-id"),
+    RELEVANCE: ("-search_rank", "-created_at", "-id"),
+}
 WHOLE_DOCUMENT = "none"
 
 
@@ -106,11 +116,8 @@ class ProposalFilter(django_filters.FilterSet):
     def filter_ordering(
         self, queryset: QuerySet[Proposal], name: str, value: str
     ) -> QuerySet[Proposal]:
-        if value == "-reactions":
-            # The total kept on the row, which an index yields in order.
-            return queryset.order_by("-reactions_total", "-created_at", "-id")
-        # The id breaks ties, so pages never overlap.
-        return queryset.order_by(value, value.replace("created_at", "id"))
+        # `relevance` without `q` is refused before filtering (selectors.proposal_list).
+        return queryset.order_by(*ORDER_COLUMNS[value])
 
     def filter_answer(
         self, queryset: QuerySet[Proposal], name: str, value: str
@@ -123,7 +130,5 @@ class ProposalFilter(django_filters.FilterSet):
         return queryset.filter(answered_q(), answer__outcome=value)
 
     def filter_q(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
-        words = value.casefold().split()
-        for word in words:
-            queryset = queryset.filter(search_text__contains=word)
-        return queryset
+        # Best match first unless `ordering` (applied after this filter) says otherwise.
+        return search_filter(queryset, value).order_by(*ORDER_COLUMNS[RELEVANCE])

@@ -179,6 +179,19 @@ class ProposalSerializer(serializers.ModelSerializer):
         }
 
 
+class ProposalListItemSerializer(ProposalSerializer):
+    """A proposal in the list, for the schema: proposals.listing renders the same fields
+    without DRF, and `highlight` is added to each result of a search."""
+
+    highlight = serializers.CharField(
+        required=False,
+        help_text="With `q` only: plain text, the matched words between « and »",
+    )
+
+    class Meta(ProposalSerializer.Meta):
+        fields = [*ProposalSerializer.Meta.fields, "highlight"]
+
+
 class ProposalSubmitSerializer(serializers.Serializer):
     strategy = StrictSlugRelatedField(
         slug_field="slug", queryset=Strategy.objects.exclude(status=Strategy.Status.DRAFT)

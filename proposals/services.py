@@ -32,6 +32,7 @@ from proposals.models import (
     ProposalEvent,
     Reaction,
 )
+from proposals.search.services import search_index_update
 from proposals.summary.services import summary_mark_dirty
 from proposals.tallies.services import tally_mark_dirty
 from strategy.models import District, Section, Strategy, Theme
@@ -121,6 +122,7 @@ def proposal_submit(
     proposal = Proposal(strategy=strategy, section=section, author=author, district=district)
     _set_text(proposal, title=title, body=body)
     proposal.save()
+    search_index_update(proposal_ids=[proposal.pk])
     # The code carries the row id, so it is unique without a per-strategy counter
     # that every submission would have to lock.
     proposal.code = f"{strategy.code_prefix}-{proposal.pk:06d}"
@@ -195,6 +197,7 @@ def proposal_edit(
     proposal.status = Status.PENDING
     proposal.updated_at = timezone.now()
     proposal.save()
+    search_index_update(proposal_ids=[proposal.pk])
     after = _snapshot(proposal)
     ProposalEvent.objects.create(
         proposal=proposal,

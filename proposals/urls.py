@@ -3,6 +3,7 @@ from django.urls import path
 from proposals import apis
 from proposals.comments import apis as comment_apis
 from proposals.following import apis as following_apis
+from proposals.search import apis as search_apis
 from proposals.summary.apis import SummaryApi
 from proposals.versions import apis as version_apis
 
@@ -45,6 +46,11 @@ urlpatterns = [
         "proposals/<int:proposal_id>/comments/",
         comment_apis.CommentListApi.as_view(),
         name="proposal-comments",
+    ),
+    path(
+        "strategies/<slug:slug>/sections/",
+        search_apis.SectionSearchApi.as_view(),
+        name="section-search",
     ),
     path(
         "strategies/<slug:slug>/sections/<str:code>/comments/",

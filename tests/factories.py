@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from civic.accounts.models import User
 from proposals.models import Proposal, Reaction
+from proposals.search.services import search_index_update
 from proposals.services import reaction_totals_recount
 from strategy.models import Section, Strategy
 
@@ -79,6 +80,12 @@ class ProposalFactory(factory.django.DjangoModelFactory):
     def themes(obj, create, extracted, **kwargs):  # noqa: N805
         if create and extracted:
             obj.themes.set(extracted)
+
+    @factory.post_generation
+    def search_index(obj, create, extracted, **kwargs):  # noqa: N805
+        # As proposal_submit does: a search finds what the rows hold.
+        if create:
+            search_index_update(proposal_ids=[obj.pk])
 
 
 def reaction_add(*, proposal: Proposal, user: User, kind: str) -> Reaction:

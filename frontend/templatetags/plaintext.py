@@ -75,3 +75,14 @@ def plain_text(value: object) -> SafeString:
     ]
     # Safe: every piece of the resident's text went through escape() or format_html().
     return mark_safe("\n".join(paragraphs))  # noqa: S308
+
+
+@register.filter
+def marked(parts: list[tuple[str, bool]]) -> SafeString:
+    """A search highlight (text pieces, matched or not) escaped, matches in <mark>."""
+    return mark_safe(  # noqa: S308 - every piece is escaped here
+        "".join(
+            format_html("<mark>{}</mark>", text) if matched else escape(text)
+            for text, matched in parts
+        )
+    )

@@ -18,6 +18,7 @@ from civic.errors import DomainError, InvalidInput
 from frontend import labels
 from proposals.duplicates.selectors import group_sizes
 from proposals.models import Answer, Proposal, Reaction
+from proposals.search.selectors import highlight_parts
 from proposals.selectors import reaction_counts_for
 from proposals.services import decisions_allowed, may_edit, may_withdraw
 from strategy.models import District, Section, Theme
@@ -63,6 +64,8 @@ class Card:
     suggestions: list[dict[str, Any]] = field(default_factory=list)
     # The size of the proposal's group of near-identical proposals (0: it has none).
     group_size: int = 0
+    # In a search's results: why it matched (proposals.search.selectors.highlight_parts).
+    highlight: list[tuple[str, bool]] = field(default_factory=list)
 
     @property
     def answer(self) -> Answer | None:
@@ -200,18 +203,24 @@ def render_filtered(
             {"form": form, "filter_errors": error_messages(exc), "cards": []},
             status=400,
         )
+    cards = cards_for(
+        list(page.object_list),
+        reference,
+        with_groups=with_groups,
+        published_groups=published_groups,
+    )
+    if q := form.get("values", {}).get("q"):
+        for card in cards:
+            card.highlight = highlight_parts(
+                title=card.proposal.title, body=card.proposal.body, q=q
+            )
     return render(
         request,
         template,
         {
             "form": form,
             "page": page,
-            "cards": cards_for(
-                list(page.object_list),
-                reference,
-                with_groups=with_groups,
-                published_groups=published_groups,
-            ),
+            "cards": cards,
             "query": query_without_page(request),
             **(more(queryset) if more else {}),
             **context,

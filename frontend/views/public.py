@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -18,10 +19,11 @@ from frontend.views.common import (
 )
 from frontend.views.discussion import discussion_context, section_discussions
 from proposals.answers.selectors import outcome_counts, section_links_of
-from proposals.filters import ORDERINGS, OVERDUE, UNANSWERED, ProposalFilter
+from proposals.filters import ORDERINGS, OVERDUE, RELEVANCE, UNANSWERED, ProposalFilter
 from proposals.following.selectors import follows_proposal, follows_strategy
 from proposals.labels import section_label
 from proposals.models import Answer, Proposal
+from proposals.search.selectors import section_search
 from proposals.selectors import (
     proposal_get_visible,
     proposal_list,
@@ -104,6 +106,9 @@ def filter_context(
     if not staff and filters.get("status") != Proposal.Status.REJECTED:
         # The public sees published proposals, or asks for the publicly rejected ones.
         filters.pop("status", None)
+    if filters.get("ordering") == RELEVANCE and not filters.get("q"):
+        # The search was cleared and the order left behind: the default order, no error.
+        filters.pop("ordering")
     strategies = list(strategy_list_public())
     chosen = next((s for s in strategies if s.slug == filters.get("strategy")), None)
     if chosen is None and len(strategies) == 1:
@@ -117,7 +122,9 @@ def filter_context(
         "staff": staff,
         "statuses": Proposal.Status.values,
         "languages": Proposal.Language.values,
-        "orderings": list(ORDERINGS),
+        # Relevance only with words to be relevant to, and then it is the default.
+        "orderings": [o for o in ORDERINGS if o != RELEVANCE or filters.get("q")],
+        "ordering": filters.get("ordering") or (RELEVANCE if filters.get("q") else ORDERINGS[0]),
         "answers": [*Answer.Outcome.values, UNANSWERED, OVERDUE],
         "strategy_slug": chosen.slug if chosen else "",
     }
@@ -126,6 +133,19 @@ def filter_context(
 
 def _flatten(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**row, "indent": "\u00a0" * 3 * row["depth"]} for row in section_rows(tree)]
+
+
+# A search's page lists this many matching sections above the proposals.
+SECTIONS_SHOWN = 5
+
+
+def _sections_found(form: dict[str, Any], q: str) -> list[dict[str, Any]]:
+    """The first sections of the chosen strategy that hold the words searched for."""
+    chosen = next((s for s in form["strategies"] if s.slug == form["strategy_slug"]), None)
+    if not q or chosen is None:
+        return []
+    found = section_search(strategy=chosen, q=q, language=get_language() or "ru")
+    return [{**row, "strategy": chosen.slug} for row in found[:SECTIONS_SHOWN]]
 
 
 @require_GET
@@ -146,7 +166,9 @@ def proposal_list_page(request: HttpRequest) -> HttpResponse:
                 queryset=proposal_list(
                     user=request.user, filters={k: v for k, v in filters.items() if k != "answer"}
                 )
-            )
+            ),
+            # The strategy's own text answers a search too.
+            "sections_found": _sections_found(form, filters.get("q", "")),
         },
         show_status=staff,
         # Campaigns of copies show as such; the public counts only the copies it can see.

@@ -9,10 +9,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from proposals.models import Proposal, ProposalEvent, Reaction
+from proposals.models import Proposal, ProposalEvent
+from proposals.search.services import search_index_update
 from proposals.services import proposal_moderate, proposal_submit, reaction_set
 from strategy.models import District, Theme
-from tests.factories import ProposalFactory, SectionFactory, UserFactory
+from tests.factories import ProposalFactory, SectionFactory, UserFactory, reaction_add
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ class Rows:
             )
             if status == S.PUBLISHED:
                 for user in self.reactors[: 1 + n % 2]:
-                    Reaction.objects.create(proposal=proposal, user=user, kind="like")
+                    reaction_add(proposal=proposal, user=user, kind="like")
             if status != S.PENDING:
                 event = ProposalEvent.objects.create(
                     proposal=proposal,
@@ -147,14 +148,15 @@ def test_the_decide_page_runs_the_same_queries_whatever_it_finds(
     ]
     client.force_login(moderator)
     url = f"/ru/moderation/{proposal.pk}/?dup_q=дворе"
-    Proposal.objects.filter(pk__in=[p.pk for p in candidates[2:]]).update(search_text="")
+    hidden = [p.pk for p in candidates[2:]]
+    Proposal.objects.filter(pk__in=hidden).update(title="Фонтаны", body="Починить фонтаны на площади у театра.")
+    search_index_update(proposal_ids=hidden)
     client.get(url)
     small, response = _render(client, url)
     assert len(response.context["candidates"]) == 2
     for candidate in candidates:
-        Proposal.objects.filter(pk=candidate.pk).update(
-            search_text=f"{candidate.title}\n{candidate.body}".casefold()
-        )
+        Proposal.objects.filter(pk=candidate.pk).update(title=candidate.title, body=candidate.body)
+    search_index_update(proposal_ids=hidden)
     large, response = _render(client, url)
     assert len(response.context["candidates"]) == 10
     _same_count(small, large)

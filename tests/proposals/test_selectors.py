@@ -74,9 +74,11 @@ def test_proposal_list_query_count_does_not_grow(who, ordering, request, strateg
         assert len(body["results"]) == min(100, visible)
         counts.append(queries)
     assert len(set(counts)) == 1, dict(zip(SIZES, counts, strict=True))
-    # count, page, themes prefetch, reaction counts, comment counts; plus the user's and
-    # the groups' permissions when signed in, and the user row for a fresh instance.
-    assert counts[0] <= 8
+    # The page's ids, the count, the rows, their themes and comment counts; plus the
+    # user's and the groups' permissions when signed in, and the user row for a fresh
+    # instance. On PostgreSQL the count is the planner's estimate (EXPLAIN) and, for a
+    # set this small, an exact count under a time limit: a savepoint, SET LOCAL twice.
+    assert counts[0] <= (8 if connection.vendor == "sqlite" else 13)
 
 
 def test_my_proposals_query_count_does_not_grow(resident, moderator, strategy):
