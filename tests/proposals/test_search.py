@@ -217,3 +217,14 @@ def test_rebuild_search_writes_the_index_again(api, texts):
     call_command("rebuild_search", stdout=StringIO())
     assert _codes(api, "фонтаны") == ["ALT-000001"]
     assert _codes(api, "арыки") == ["ALT-000001"]  # still in the body
+
+
+def test_results_stay_right_after_other_searches_and_new_rows(api, texts):
+    # On SQLite each search ranks its matches into a table of the connection: a later
+    # search must neither lose an earlier one's rows nor serve stale ones.
+    texts("ALT-000001", "Арыки в центре", "Почистить арыки на улице Толе би.")
+    assert _codes(api, "арык") == ["ALT-000001"]
+    for n in range(12):
+        _codes(api, f"слово{n}")
+    texts("ALT-000002", "Арыки в Алатау", "Почистить арыки в микрорайоне.")
+    assert sorted(_codes(api, "арык")) == ["ALT-000001", "ALT-000002"]
