@@ -133,7 +133,7 @@ class ProposalListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.proposal_list(user=request.user, filters=request.query_params)
-        q = request.query_params.get("q", "")
+        q = request.query_params.get("q", "").strip()
         if "cursor" in request.query_params:
             ordering = request.query_params.get("ordering") or (RELEVANCE if q else ORDERINGS[0])
             page = paging.page_by_cursor(queryset=queryset, request=request, ordering=ordering)

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -38,6 +38,9 @@ ESTIMATE_SLACK = 100
 # An exact count that takes longer than this gives way to the estimate.
 COUNT_TIMEOUT_MS = 15
 MAX_PAGE = 10_000_000
+MAX_CURSOR = 300
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
+QUERY_CANCELED = "57014"
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,9 @@ def list_count(queryset: QuerySet[Proposal]) -> tuple[int, bool]:
 
     On PostgreSQL a COUNT(*) over a million rows takes longer than the page itself, so
     the planner's estimate is asked first. A set it does not expect to be large is
-    counted, up to one past EXACT_COUNT_UP_TO, but
-    under a time limit: a filter no index answers (theme and district, say) can need a
-    scan of the whole table even to count a few rows, and then the estimate stands.
+    counted, up to one past EXACT_COUNT_UP_TO, but under a time limit: a filter no index
+    answers (theme and district, say) can need a scan of the whole table even to count a
+    few rows, and then the estimate stands.
     SQLite, the default for small installations, counts.
     """
     ids = queryset.order_by().values("pk")
@@ -89,7 +92,11 @@ def list_count(queryset: QuerySet[Proposal]) -> tuple[int, bool]:
             # SET LOCAL outlives a released savepoint: inside a caller's transaction
             # the limit would otherwise hold for the rest of it.
             cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
-    except OperationalError:  # the time limit: the statement was cancelled, nothing else
+    except OperationalError as error:
+        # Only the time limit (query_canceled) gives way to the estimate; a lost
+        # connection or the like is an error of the request like any other.
+        if getattr(error.__cause__, "sqlstate", None) != QUERY_CANCELED:
+            raise
         return max(estimate, 1), True
     if counted > EXACT_COUNT_UP_TO:
         return max(estimate, counted), True
@@ -109,8 +116,12 @@ def _ids(queryset: QuerySet[Proposal], start: int, stop: int) -> list[int]:
 def page_by_number(*, queryset: QuerySet[Proposal], request: Request) -> Page:
     size = _page_size(request)
     raw = request.query_params.get("page", "1")
-    # Past MAX_PAGE no list has rows, and the offset would overflow the database's integer.
-    number = int(raw) if raw.isdigit() and len(raw) <= 9 else 0
+    if raw == "last":  # as DRF's paginator allows; by the estimate where the count is one
+        count, _ = list_count(queryset)
+        raw = str(max(1, -(-count // size)))
+    # ASCII digits only ("²" is a digit to str.isdigit); past MAX_PAGE no list has rows,
+    # and the offset would overflow the database's integer.
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
     if not 1 <= number <= MAX_PAGE:
         raise NotFound("Invalid page.")
     start = (number - 1) * size
@@ -142,14 +153,18 @@ def _encode(cursor: dict[str, Any]) -> str:
 
 def _decode(raw: str, ordering: str) -> dict[str, Any]:
     bad = InvalidInput("Invalid cursor.", errors={"cursor": ["Invalid cursor."]})
+    # The cursors this module writes are short; a long one is not one of them (and a
+    # deeply nested JSON would exhaust the parser's recursion).
+    if len(raw) > MAX_CURSOR:
+        raise bad
     try:
         cursor = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise bad from None
     if not isinstance(cursor, dict) or cursor.get("o") != ordering:
         raise bad
     if ordering == RELEVANCE:
-        if not isinstance(cursor.get("n"), int) or cursor["n"] < 0:
+        if not _whole(cursor.get("n")):
             raise bad
         return cursor
     key = cursor.get("k")
@@ -160,9 +175,14 @@ def _decode(raw: str, ordering: str) -> dict[str, Any]:
         cursor["k"] = [
             _from_json(column, value) for column, value in zip(columns, key, strict=True)
         ]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise bad from None
     return cursor
+
+
+def _whole(value: Any) -> bool:
+    """A JSON integer the database's bigint holds, not negative."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
 
 def _from_json(column: str, value: Any) -> Any:
@@ -170,9 +190,11 @@ def _from_json(column: str, value: Any) -> Any:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
             raise ValueError("a naive datetime")
-        return connection.ops.adapt_datetimefield_value(moment)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError("not an integer")
+        # In UTC, as stored: a moment that has none (year 1 east of Greenwich) fails here
+        # on every engine, not in SQLite's adapter alone.
+        return connection.ops.adapt_datetimefield_value(moment.astimezone(UTC))
+    if not _whole(value):
+        raise TypeError("not a whole number a column holds")
     return value
 
 

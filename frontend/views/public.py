@@ -101,7 +101,7 @@ def filter_context(
             values = [v for v in request.GET.getlist(key) if v]
             if values:
                 filters[key] = values
-        elif request.GET.get(key):
+        elif request.GET.get(key, "").strip():
             filters[key] = request.GET[key]
     if not staff and filters.get("status") != Proposal.Status.REJECTED:
         # The public sees published proposals, or asks for the publicly rejected ones.

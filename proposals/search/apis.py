@@ -51,5 +51,11 @@ class SectionSearchApi(APIView):
             )
         found = section_search(strategy=strategy, q=q, language=translation.get_language() or "ru")
         return Response(
-            [{**row, "highlight": parts_text(row.pop("parts"))} for row in found[:MAX_SECTIONS]]
+            [
+                {
+                    **{key: value for key, value in row.items() if key != "parts"},
+                    "highlight": parts_text(row["parts"]),
+                }
+                for row in found[:MAX_SECTIONS]
+            ]
         )

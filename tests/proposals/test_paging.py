@@ -1,5 +1,7 @@
 """The list's two paginations walk the same order, and counts say when they estimate."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -96,6 +98,35 @@ def test_a_bad_cursor_is_a_400(api, rows, cursor):
     assert response.json()["cursor"] == ["Invalid cursor."]
 
 
+def _cursor(content: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(content).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "content"),
+    [
+        ({"q": "арык"}, {"o": "relevance", "n": 10**30}),
+        ({"q": "арык"}, {"o": "relevance", "n": -1}),
+        (
+            {"ordering": "-reactions"},
+            {"o": "-reactions", "d": "n", "k": [2**64, "2026-01-01T00:00:00+00:00", 1]},
+        ),
+        ({}, {"o": "-created_at", "d": "n", "k": ["0001-01-01T00:00:00+14:00", 1]}),
+        ({}, {"o": "-created_at", "d": "n", "k": ["2026-01-01T00:00:00", 1]}),
+        ({}, {"o": "-created_at", "d": "n", "k": ["2026-01-01T00:00:00+00:00", True]}),
+        ({}, [[[[[1]]]]]),
+    ],
+    ids=["huge-position", "negative", "huge-key", "year-one", "naive", "boolean", "nested"],
+)
+def test_a_cursor_made_up_by_hand_is_a_400(api, rows, params, content):
+    response = api.get("/api/v1/proposals/", {**params, "cursor": _cursor(content)})
+    assert response.status_code == 400
+    assert response.json()["cursor"] == ["Invalid cursor."]
+    # Nor can one be so deep that parsing it is the attack.
+    deep = base64.urlsafe_b64encode(b"[" * 5000).decode()
+    assert api.get("/api/v1/proposals/", {"cursor": deep}).status_code == 400
+
+
 def test_counts_are_exact_and_say_so(api, rows):
     body = api.get("/api/v1/proposals/", {"page_size": 5}).json()
     assert body["count"] == 23 and body["count_is_estimate"] is False
@@ -121,7 +152,13 @@ def test_a_large_set_is_counted_by_the_planners_estimate(api, rows, monkeypatch)
 def test_a_page_past_the_end_is_a_404(api, rows):
     assert api.get("/api/v1/proposals/", {"page": 6, "page_size": 5}).status_code == 404
     assert api.get("/api/v1/proposals/", {"page": 5, "page_size": 5}).status_code == 200
-    assert api.get("/api/v1/proposals/", {"page": "x"}).status_code == 404
+    for page in ("x", "²", "0", "-1", "1.5", "9" * 30):
+        assert api.get("/api/v1/proposals/", {"page": page}).status_code == 404, page
+
+
+def test_the_last_page_as_drf_named_it(api, rows):
+    body = api.get("/api/v1/proposals/", {"page": "last", "page_size": 5}).json()
+    assert len(body["results"]) == 3 and body["next"] is None  # 23 rows, 5 a page
 
 
 @pytest.mark.skipif(

@@ -197,6 +197,7 @@ def test_the_strategys_own_text_is_searchable_in_any_language(api, strategy):
     url = f"/api/v1/strategies/{strategy.slug}/sections/"
     found = api.get(url, {"q": "жол"}, HTTP_ACCEPT_LANGUAGE="kk").json()
     assert [row["code"] for row in found] == ["2"]
+    assert list(found[0]) == ["id", "code", "title", "language", "highlight"]
     assert found[0]["language"] == "kk"
     assert found[0]["highlight"] == "«Жолдарды» қайта жаңарту және қоғамдық көлікті дамыту."
     # A Russian word form, shown in the reader's language where it is there.
