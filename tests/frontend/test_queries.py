@@ -149,7 +149,9 @@ def test_the_decide_page_runs_the_same_queries_whatever_it_finds(
     client.force_login(moderator)
     url = f"/ru/moderation/{proposal.pk}/?dup_q=дворе"
     hidden = [p.pk for p in candidates[2:]]
-    Proposal.objects.filter(pk__in=hidden).update(title="Фонтаны", body="Починить фонтаны на площади у театра.")
+    Proposal.objects.filter(pk__in=hidden).update(
+        title="Фонтаны", body="Починить фонтаны на площади у театра."
+    )
     search_index_update(proposal_ids=hidden)
     client.get(url)
     small, response = _render(client, url)
