@@ -40,8 +40,10 @@ class Proposal(models.Model):
     )
     title = models.CharField(max_length=TITLE_MAX)
     body = models.TextField()
-    # Case-folded title and body: SQLite's LIKE folds ASCII only, and residents
-    # write in Cyrillic, so search compares against this column on every engine.
+    # Case-folded title and body, which the substring search before the full-text index
+    # (proposals/search) compared against. Nothing in the product reads it now; it is
+    # still written so that bench/scale.py can run that earlier code beside today's on
+    # the same rows, and can go with a migration once that comparison is done with.
     search_text = models.TextField(blank=True, editable=False)
     language = models.CharField(max_length=2, choices=Language.choices)
     district = models.ForeignKey(

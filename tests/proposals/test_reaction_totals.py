@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.db.models import F
 
 from civic.accounts.services import user_delete
@@ -17,6 +17,7 @@ from civic.errors import StateConflict
 from proposals import services
 from proposals.models import Proposal, Reaction, Tally
 from proposals.selectors import reaction_counts_for
+from tests.concurrency import in_threads, needs_postgres
 from tests.conftest import client_for
 from tests.factories import ProposalFactory, StrategyFactory, UserFactory, reaction_add
 
@@ -194,34 +195,6 @@ def test_rebuild_of_an_empty_database_corrects_nothing():
 
 # --- Races: need a database that lets several connections write at once -------------
 
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks and concurrent writers need PostgreSQL: set DATABASE_URL",
-)
-
-
-def _in_threads(count: int, work) -> list:
-    """Run work(index) in `count` threads at once, each on its own connection; what each
-    raised, or None."""
-    barrier = threading.Barrier(count)
-    errors: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            errors[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
 
 def _react_once(rng: random.Random, proposals, users) -> None:
     proposal, user = rng.choice(proposals), rng.choice(users)
@@ -257,7 +230,7 @@ def test_many_people_setting_replacing_and_clearing_at_once_keep_exact_totals():
             rounds.abort()  # the others stop waiting for this thread
             raise
 
-    errors = _in_threads(threads, work)
+    errors = in_threads(threads, work)
 
     assert errors == [None] * threads
     assert off == []
@@ -300,7 +273,7 @@ def test_a_rebuild_running_among_reactions_never_writes_an_older_count(monkeypat
             if index == 0:
                 finished.release()
 
-    errors = _in_threads(reactors + 1, work)
+    errors = in_threads(reactors + 1, work)
 
     assert errors == [None] * (reactors + 1)
     assert off == []
@@ -337,6 +310,6 @@ def test_deleting_an_account_while_it_reacts_neither_deadlocks_nor_loses_a_count
             else:
                 services.reaction_set(proposal=proposals[index - 1], user=leaving, kind="funny")
 
-        errors = _in_threads(3, act)
+        errors = in_threads(3, act)
         assert errors == [None] * 3
         _assert_equal_to_rows(*proposals)

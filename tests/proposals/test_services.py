@@ -1,10 +1,8 @@
 """Services: the state machine, the audit trail, reactions, and races between people."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
 
 from civic.errors import InvalidInput, NotAllowed, StateConflict
 from proposals import services
@@ -12,6 +10,7 @@ from proposals.language import detect_language
 from proposals.models import Proposal, ProposalEvent, Reaction, Tally
 from proposals.tallies.services import tally_rebuild
 from strategy.models import Theme
+from tests.concurrency import in_threads, needs_postgres
 from tests.factories import ProposalFactory, SectionFactory, StrategyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -294,32 +293,6 @@ def test_language_detection(text, language):
 
 # --- Races: need a database that lets several connections write at once -------------
 
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks and concurrent writers need PostgreSQL: set DATABASE_URL",
-)
-
-
-def _in_threads(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -333,7 +306,7 @@ def test_two_moderators_at_once_one_wins_one_gets_a_conflict():
     decisions = [("approve", {}), ("reject", {"reason": "spam"})]
     for _ in range(10):
         proposal = ProposalFactory(strategy=strategy, status="pending")
-        results = _in_threads(
+        results = in_threads(
             2,
             lambda i, p=proposal: services.proposal_moderate(
                 proposal=p,
@@ -365,7 +338,7 @@ def test_many_residents_reacting_at_once_give_exact_counts():
                 proposal=proposal, user=residents[index], kind=kinds[(index + step) % len(kinds)]
             )
 
-    results = _in_threads(len(residents), react)
+    results = in_threads(len(residents), react)
     assert [r for r in results if r is not None] == []
     expected = Counter(kinds[(i + 4) % len(kinds)] for i in range(len(residents)))
     assert Reaction.objects.count() == len(residents)
@@ -391,7 +364,7 @@ def test_no_reaction_lands_after_a_takedown():
                 )
             return services.reaction_set(proposal=proposal, user=resident, kind="outrage")
 
-        _in_threads(2, act)
+        in_threads(2, act)
         takedown = ProposalEvent.objects.get(proposal=proposal, action="reject")
         reaction = Reaction.objects.filter(proposal=proposal).first()
         # Either the reaction came first, or it was refused.
