@@ -23,9 +23,9 @@ from proposals.following.emails import (
 from proposals.following.services import follow_set
 from proposals.following.tokens import unsubscribe_token, unsubscribe_url
 from proposals.models import Follow, Notification, NotificationDigest, Proposal
+from tests.concurrency import in_threads
 from tests.conftest import client_for
 from tests.factories import ProposalFactory, SectionFactory, UserFactory
-from tests.proposals.test_services import _in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +223,7 @@ def test_two_digest_runs_at_once_send_each_digest_once(strategy):
         for person in readers
     )
     now = _later()
-    results = _in_threads(3, lambda i: send_digests(now=now))
+    results = in_threads(3, lambda i: send_digests(now=now))
     assert sum(results) == 120, results
     assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in readers)
 
