@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CIVIC_TALLY_COALESCE_SECONDS = float(os.environ.get("CIVIC_TALLY_COALESCE_SECONDS", "1"))
 # Each web process reuses a tally snapshot it read for this long before asking Redis again.
 CIVIC_TALLY_LOCAL_SECONDS = float(os.environ.get("CIVIC_TALLY_LOCAL_SECONDS", "1"))
+# Public list pages are kept this long at most for readers who see the same database
+# snapshot (civic/snapshots.py); any write moves the snapshot on, so they are never stale.
+# 0 builds every page.
+CIVIC_SNAPSHOT_CACHE_SECONDS = int(os.environ.get("CIVIC_SNAPSHOT_CACHE_SECONDS", "60"))
 # A snapshot older than this is rebuilt by the sweeper even if nothing marked it dirty.
 CIVIC_TALLY_MAX_AGE_SECONDS = int(os.environ.get("CIVIC_TALLY_MAX_AGE_SECONDS", "3600"))
 

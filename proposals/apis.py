@@ -2,6 +2,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone, translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
@@ -22,6 +23,7 @@ from civic.accounts.rules import allows
 from civic.clients import ScopedRateThrottle
 from civic.errors import InvalidInput, NotAllowed
 from civic.pagination import PageNumberPagination
+from civic.snapshots import snapshot_get, snapshot_key, snapshot_set
 from proposals import paging, selectors, serializers, services
 from proposals.answers.services import answer_save
 from proposals.duplicates import selectors as duplicates
@@ -131,7 +133,37 @@ class ProposalListApi(APIView):
         parameters=_FILTER_PARAMETERS,
         responses={200: serializers.ProposalListItemSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
+        key = self._kept_page_key(request)
+        kept = snapshot_get(key)
+        if kept is not None:
+            content_type, body = kept
+            return HttpResponse(body, content_type=content_type)
+        response = self._page(request)
+        if key is not None:
+            response.add_post_render_callback(
+                lambda rendered: snapshot_set(key, rendered["Content-Type"], rendered.content)
+            )
+        return response
+
+    @staticmethod
+    def _kept_page_key(request: Request) -> str | None:
+        """Anonymous readers of the same URL, language and time zone get the same bytes
+        while the database is unchanged (civic/snapshots.py). Overdue answers depend on
+        the clock too, so that filter is built every time."""
+        if not request.user.is_anonymous or request.accepted_renderer.format != "json":
+            return None
+        if request.query_params.get("answer") == "overdue":
+            return None
+        return snapshot_key(
+            "proposal-list",
+            request.build_absolute_uri(),
+            translation.get_language() or "",
+            timezone.get_current_timezone_name(),
+            request.accepted_media_type,
+        )
+
+    def _page(self, request: Request) -> Response:
         queryset = selectors.proposal_list(user=request.user, filters=request.query_params)
         q = request.query_params.get("q", "").strip()
         if "cursor" in request.query_params:
