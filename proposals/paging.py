@@ -14,9 +14,12 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Page as DjangoPage
+from django.core.paginator import Paginator
 from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, QuerySet
 from rest_framework.exceptions import NotFound
@@ -145,6 +148,31 @@ def page_by_number(*, queryset: QuerySet[Proposal], request: Request) -> Page:
         next=replace_query_param(url, "page", number + 1) if len(ids) > size else None,
         previous=previous,
     )
+
+
+class ListPaginator(Paginator):
+    """Django's paginator for the proposal list pages, on the same two steps: the count
+    of `list_count` (so `count_is_estimate` says when it is the planner's estimate), and a
+    page's ids before its rows."""
+
+    @cached_property
+    def _counted(self) -> tuple[int, bool]:
+        return list_count(self.object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return self._counted[0]
+
+    @property
+    def count_is_estimate(self) -> bool:
+        return self._counted[1]
+
+    def page(self, number: Any) -> DjangoPage:
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        ids = _ids(self.object_list, start, start + self.per_page)
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
 def _encode(cursor: dict[str, Any]) -> str:

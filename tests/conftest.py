@@ -73,6 +73,11 @@ def analyst(db):
 
 
 @pytest.fixture
+def responder(db):
+    return _user_with("responder", display_name="Ответственный")
+
+
+@pytest.fixture
 def admin_user(db):
     return _user_with("admin", display_name="Админ")
 

@@ -18,6 +18,7 @@ from civic.errors import DomainError, InvalidInput
 from frontend import labels
 from proposals.duplicates.selectors import group_sizes
 from proposals.models import Answer, Proposal, Reaction
+from proposals.paging import ListPaginator
 from proposals.search.selectors import highlight_parts
 from proposals.selectors import reaction_counts_for
 from proposals.services import decisions_allowed, may_edit, may_withdraw
@@ -195,7 +196,7 @@ def render_filtered(
     """
     try:
         queryset = select()
-        page = paginate(request, queryset)
+        page = ListPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     except InvalidInput as exc:
         return render(
             request,

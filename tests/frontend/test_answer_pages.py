@@ -5,21 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from civic.accounts.services import role_grant
 from proposals.answers.services import answer_save
 from proposals.models import Answer, ProposalEvent
 from proposals.services import proposal_moderate
 from tests.conftest import page_client_for
-from tests.factories import ProposalFactory, UserFactory
+from tests.factories import ProposalFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def responder(db):
-    user = UserFactory(display_name="Ответственный")
-    role_grant(user=user, role="responder")
-    return user
 
 
 @pytest.mark.parametrize("language", ["ru", "kk", "en"])

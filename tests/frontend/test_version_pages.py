@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from civic.accounts.services import role_grant
 from proposals.models import Answer, AnswerSectionLink, ProposalEvent
 from strategy.models import Section, Strategy, StrategyVersion
 from strategy.services import strategy_import_files
 from tests.conftest import page_client_for
-from tests.factories import ProposalFactory, UserFactory
+from tests.factories import ProposalFactory
 
 DATA = Path(__file__).parent.parent / "strategy" / "documents"
 ALMATY = [DATA / f"almaty-2050.{language}.md" for language in ("ru", "kk", "en")]
@@ -51,13 +50,6 @@ def revised(tmp_path) -> Strategy:
         path.write_text(text.rstrip("\n") + f"\n\n### 2.2. {title}\n\n{body}\n", encoding="utf-8")
     strategy_import_files(files)
     return strategy
-
-
-@pytest.fixture
-def responder(db):
-    user = UserFactory(display_name="Ответственный")
-    role_grant(user=user, role="responder")
-    return user
 
 
 def _accepted(strategy: Strategy, code: str):

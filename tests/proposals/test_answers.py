@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 
 @pytest.fixture
-def responder(db):
-    user = UserFactory(display_name="Ответственный")
-    role_grant(user=user, role="responder")
-    return user
-
-
-@pytest.fixture
 def published(strategy):
     return ProposalFactory(strategy=strategy)
 

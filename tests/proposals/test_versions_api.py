@@ -6,13 +6,12 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from civic.accounts.services import role_grant
 from proposals.models import Answer, AnswerSectionLink, Proposal, ProposalEvent
 from proposals.versions.services import DEMO_DIR, DEMO_REVISED_SECTIONS, demo_revise
 from strategy.models import Section, Strategy, StrategyVersion, Theme
 from strategy.services import strategy_import_files
 from tests.conftest import client_for
-from tests.factories import ProposalFactory, UserFactory
+from tests.factories import ProposalFactory
 
 DATA = Path(__file__).parent.parent / "strategy" / "documents"
 ALMATY = [DATA / f"almaty-2050.{language}.md" for language in ("ru", "kk", "en")]
@@ -56,13 +55,6 @@ def revised(tmp_path) -> Strategy:
     strategy_import_files(files)
     assert StrategyVersion.objects.filter(strategy=strategy).count() == 2
     return strategy
-
-
-@pytest.fixture
-def responder(db):
-    user = UserFactory(display_name="Ответственный")
-    role_grant(user=user, role="responder")
-    return user
 
 
 def _answered(strategy: Strategy, code: str, outcome: str = "accepted", published: bool = True):
