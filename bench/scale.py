@@ -25,7 +25,8 @@ checkout, all on the same database, cache and settings: "after", which builds ev
 page kept for the database snapshot (civic/snapshots.py). It times each request --runs
 times one at a time, alternating between "before" and "after" (so no figure in that table
 is a kept page); it prints median and p95 in ms, and how many proposals each server says
-it found. A request a server does not support shows "—". Finally, if wrk (Debian's package
+it found. A request a server does not support shows "—". Two rows time the proposal list
+web page (HTML) the same way, for the record; the targets are the API's. Finally, if wrk (Debian's package
 `wrk`) is installed, it drives a page of 100 and /api/v1/themes/ on each of the three
 (16 connections, 10 s each) and prints the requests/s and their ratio; the target is held
 against "kept". The worktree is removed at the end.
@@ -797,6 +798,8 @@ class Request:
     name: str
     paths: dict[str, str | None]  # per server; None: the server does not support it
     search: bool = False
+    # A web page, timed beside the API for the record: the targets are the API's.
+    page: bool = False
 
 
 @dataclass
@@ -986,6 +989,21 @@ def main() -> None:
         requests = [
             Request(name, paths, search=name.startswith("q=")) for name, paths in same.items()
         ]
+        requests += [
+            Request(
+                "list page (HTML), first page",
+                {server.name: f"/ru/proposals/?strategy={SLUG}" for server in (before, after)},
+                page=True,
+            ),
+            Request(
+                "list page (HTML), theme + district",
+                {
+                    server.name: f"/ru/proposals/?strategy={SLUG}&theme=transport&district=alatau"
+                    for server in (before, after)
+                },
+                page=True,
+            ),
+        ]
         requests.insert(
             4,
             Request(
@@ -1006,7 +1024,7 @@ def main() -> None:
             old, new = results[request.name, "before"], results[request.name, "after"]
             found = f"{old.found or '—'} / {new.found or '—'}" if old.found or new.found else ""
             print(f"| {request.name} | {_cell(old)} | {_cell(new)} | {found} |")
-            checked = postgres or request.search
+            checked = (postgres or request.search) and not request.page
             if not checked:
                 continue
             if not new.times:
