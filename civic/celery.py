@@ -5,9 +5,11 @@ import math
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from django.core.cache import cache
 from django.db import transaction
+
+from civic import health, logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civic.settings")
 
@@ -16,6 +18,19 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
+
+# The worker and beat log as the web does (civic/logs.py): the settings' LOGGING instead of
+# Celery's own set-up, and one line per finished task with its outcome and duration.
+signals.setup_logging.connect(logs.celery_setup_logging, weak=False)
+signals.task_prerun.connect(logs.task_started, weak=False)
+signals.task_postrun.connect(logs.task_finished, weak=False)
+
+
+@app.task(name="civic.heartbeat")
+def heartbeat() -> None:
+    """Periodic: sent by beat through the broker, run by whichever worker takes it, so
+    its recorded time shows that a worker is taking tasks (`/readyz`, civic/health.py)."""
+    health.heartbeat_record(health.WORKER_HEARTBEAT_KEY)
 
 
 def enqueue(

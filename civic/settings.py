@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from civic.logs import logging_config_from_env
+
 
 def env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -26,11 +28,40 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("CIVIC_DATA_DIR", BASE_DIR / "data"))
+# A development checkout has manage.py beside the packages. An installed Civic (a wheel in
+# site-packages) has only its code there, and never writes beside it.
+CHECKOUT = (BASE_DIR / "manage.py").is_file()
 
 # Off unless asked for: a server started with a bare environment must not list every URL on
 # a 404 or keep every query in memory. `make run` and `make test` turn it on.
 DEBUG = env_flag("DJANGO_DEBUG", False)
+
+
+def env_folder(name: str, folder: str) -> Path:
+    """A folder Civic writes in: the variable `name`, else `folder` in the checkout (or, for
+    an installed Civic with debug on, in the working directory)."""
+    value = os.environ.get(name, "").strip()
+    return Path(value) if value else (BASE_DIR if CHECKOUT else Path.cwd()) / folder
+
+
+if not CHECKOUT and not DEBUG:
+    # A production process of an installed Civic must not guess: the working directory
+    # differs between the release commands, gunicorn and the workers, so a guessed folder
+    # would leave collectstatic's files or the beat schedule where the others do not look.
+    _unset = [
+        name
+        for name in ("CIVIC_DATA_DIR", "DJANGO_STATIC_ROOT")
+        if not os.environ.get(name, "").strip()
+    ]
+    if _unset:
+        raise ImproperlyConfigured(
+            f"{' and '.join(_unset)} must be set when Civic is installed as a package and "
+            "DJANGO_DEBUG is off: CIVIC_DATA_DIR is the folder of the beat schedule (and of the "
+            "SQLite file and MEDIA_ROOT unless DATABASE_URL and MEDIA_ROOT say otherwise), "
+            "DJANGO_STATIC_ROOT the folder `collectstatic` fills and /static/ is served from. "
+            "Nothing is written beside the installed code."
+        )
+DATA_DIR = env_folder("CIVIC_DATA_DIR", "data")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -326,6 +357,36 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# --- Health and the one beat (civic/health.py, civic/beat.py) ---
+# Beat sends a heartbeat task this often; the worker that runs it records the time, and
+# /readyz fails once the newest is older than the worker's threshold (a few intervals, so
+# that one heartbeat waiting behind a busy moment does not fail it).
+CIVIC_HEALTH_HEARTBEAT_SECONDS = float(os.environ.get("CIVIC_HEALTH_HEARTBEAT_SECONDS", "15"))
+CIVIC_HEALTH_WORKER_MAX_AGE_SECONDS = float(
+    os.environ.get("CIVIC_HEALTH_WORKER_MAX_AGE_SECONDS", "60")
+)
+# Beat records each tick while it holds the beat lock; it ticks at least every third of
+# CIVIC_BEAT_LOCK_SECONDS.
+CIVIC_HEALTH_BEAT_MAX_AGE_SECONDS = float(os.environ.get("CIVIC_HEALTH_BEAT_MAX_AGE_SECONDS", "60"))
+# Only the beat holding this lock in Redis sends; it renews it on every tick, and a
+# standby beat takes over this long after the holder died without giving it back.
+CIVIC_BEAT_LOCK_SECONDS = float(os.environ.get("CIVIC_BEAT_LOCK_SECONDS", "30"))
+if CIVIC_HEALTH_WORKER_MAX_AGE_SECONDS <= CIVIC_HEALTH_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "CIVIC_HEALTH_WORKER_MAX_AGE_SECONDS must be longer than CIVIC_HEALTH_HEARTBEAT_SECONDS."
+    )
+if CIVIC_BEAT_LOCK_SECONDS < 3 or CIVIC_HEALTH_BEAT_MAX_AGE_SECONDS <= CIVIC_BEAT_LOCK_SECONDS / 3:
+    raise ImproperlyConfigured(
+        "CIVIC_BEAT_LOCK_SECONDS must be at least 3, and CIVIC_HEALTH_BEAT_MAX_AGE_SECONDS "
+        "longer than a third of it (how often beat ticks at the least)."
+    )
+CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
+    "task": "civic.heartbeat",
+    "schedule": CIVIC_HEALTH_HEARTBEAT_SECONDS,
+    # A heartbeat that waited longer than its period proves nothing more than the next.
+    "options": {"expires": CIVIC_HEALTH_HEARTBEAT_SECONDS},
+}
+CELERY_BEAT_SCHEDULER = "civic.beat:Scheduler"
 
 # Bursts of changes to one strategy are folded into one refresh this many seconds later.
 CIVIC_TALLY_COALESCE_SECONDS = float(os.environ.get("CIVIC_TALLY_COALESCE_SECONDS", "1"))
@@ -412,6 +473,9 @@ if DJANGO_SECURE:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Liveness and readiness answer over plain HTTP too: a load balancer or monitor probing
+# the process directly must not get a redirect to HTTPS instead of the answer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -461,9 +525,11 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
-# WhiteNoise serves from here; an empty folder beats a warning on every start.
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = env_folder("DJANGO_STATIC_ROOT", "staticfiles")
+if STATIC_ROOT == BASE_DIR / "staticfiles":
+    # WhiteNoise serves from here; in the checkout, an empty folder beats a warning on every
+    # start. A configured folder is collectstatic's to make: until then the warning is true.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -538,15 +604,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # In-process tasks would log two lines for every tally refresh.
-        "celery.app.trace": {"level": "WARNING"},
-    },
-}
+# One format for the web, gunicorn, the worker and beat (civic/logs.py): UTC times with the
+# offset, `CIVIC_LOG_FORMAT=json` for JSON lines, DJANGO_LOG_LEVEL for the level (the
+# worker and beat take theirs from --loglevel).
+LOGGING = logging_config_from_env(os.environ)

@@ -38,14 +38,19 @@ def send_notification_emails(source: str) -> int:
 
 
 @shared_task(name="proposals.notification_sweep")
-def notification_sweep() -> int:
+def notification_sweep() -> dict[str, int]:
     """Periodic: run the fan-outs a lost message or a dead worker left, and send the
-    at-once emails still unsent."""
+    at-once emails still unsent. Returns both counts: all zero is an idle sweep, logged
+    at DEBUG only (civic/logs.py)."""
     old = timezone.now() - timedelta(seconds=settings.CIVIC_EMAIL_SWEEP_AFTER_SECONDS)
-    pending = FanOut.objects.filter(created_at__lt=old).order_by("pk")[:500]
-    for event, object_id in pending.values_list("event", "object_id"):
+    pending = list(
+        FanOut.objects.filter(created_at__lt=old)
+        .order_by("pk")
+        .values_list("event", "object_id")[:500]
+    )
+    for event, object_id in pending:
         enqueue("proposals.fan_out", event, object_id)
-    return send_immediate_sweep()
+    return {"fan_outs": len(pending), "emails": send_immediate_sweep()}
 
 
 @shared_task(name="proposals.send_digests")
