@@ -140,4 +140,9 @@ urlpatterns = [
     path("analysis/duplicates/", analysis.duplicate_groups_page, name="duplicate-groups"),
     path("analysis/reports/", analysis.reports, name="reports"),
     path("analysis/reports/order/", analysis.report_order_page, name="report-order"),
+    path(
+        "analysis/reports/<int:report_id>/download/",
+        analysis.report_download_page,
+        name="report-download",
+    ),
 ]

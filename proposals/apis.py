@@ -1,5 +1,7 @@
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone, translation
@@ -34,6 +36,8 @@ from proposals.reports.services import report_list_of, report_order
 from proposals.search.selectors import highlight
 from proposals.tallies.selectors import tally_json
 from strategy.models import Strategy
+
+logger = logging.getLogger(__name__)
 
 _FILTER_PARAMETERS = [
     OpenApiParameter("strategy", str, description="Strategy slug"),
@@ -497,6 +501,36 @@ class ReportDetailApi(APIView):
         return Response(serializers.ReportSerializer(_report_or_404(request, report_id)).data)
 
 
+def report_file_response(report: Report) -> FileResponse | None:
+    """A finished report's file as a private download; None when the file is not in
+    MEDIA_ROOT although the row says it was built (the API and the page answer 410).
+
+    A file goes missing when a media folder is lost or restored without it, or when the web
+    processes do not share MEDIA_ROOT with the workers that write it: the log says which file,
+    so the operator can tell the two apart.
+    """
+    try:
+        file = report.file.open("rb")
+    except FileNotFoundError:
+        logger.warning(
+            "Report %s is done, but its file %s is not in MEDIA_ROOT (%s): the download "
+            "answers 410. Do the web and worker processes share MEDIA_ROOT?",
+            report.pk,
+            report.file.name,
+            settings.MEDIA_ROOT,
+        )
+        return None
+    response = FileResponse(
+        file,
+        as_attachment=True,
+        filename=f"civic-{report.strategy.slug}-report-{report.pk}.{report.format}",
+        content_type=_REPORT_TYPES[report.format],
+    )
+    # A private file: never kept by a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 class ReportDownloadApi(APIView):
     permission_classes = [CanOrderReports]
 
@@ -512,12 +546,15 @@ class ReportDownloadApi(APIView):
             return JsonResponse(
                 {"detail": f"The report is {report.status}.", "code": "not_ready"}, status=409
             )
-        response = FileResponse(
-            report.file.open("rb"),
-            as_attachment=True,
-            filename=f"civic-{report.strategy.slug}-report-{report.pk}.{report.format}",
-            content_type=_REPORT_TYPES[report.format],
-        )
-        # A private file: never kept by a shared cache.
-        response["Cache-Control"] = "private, no-store"
+        response = report_file_response(report)
+        if response is None:
+            # The same answer as a file removed on schedule: either way the file is gone for
+            # good, and ordering the report again is what a client does about it.
+            return JsonResponse(
+                {
+                    "detail": "The file is no longer on the server; order the report again.",
+                    "code": "expired",
+                },
+                status=410,
+            )
         return response

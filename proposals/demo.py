@@ -113,23 +113,35 @@ def _account(
     return user
 
 
+def _demo_document(today: date) -> Strategy:
+    """The Алматы-2050 document, open so that the consultation covers today."""
+    strategy = Strategy.objects.filter(slug=DEMO_SLUG).first()
+    if strategy is None or not strategy.versions.filter(number__gt=1).exists():
+        # Once revised, the demo keeps its revision: importing the first text
+        # again would make it a third version.
+        files = sorted(DEMO_DIR.glob(f"{DEMO_SLUG}.*.md"))
+        strategy = strategy_import_files(files).strategy
+    return strategy_schedule(
+        strategy=strategy,
+        status=Strategy.Status.OPEN,
+        opens_at=today - timedelta(days=OPENED_DAYS_AGO),
+        closes_at=today + timedelta(days=CLOSES_IN_DAYS),
+    )
+
+
+@transaction.atomic
+def demo_strategy_load(*, today: date | None = None) -> Strategy:
+    """Only the document: no accounts, no proposals, nothing anyone can sign in with. Safe on
+    a production site that wants a sample document to try the consultation on."""
+    return _demo_document(today or timezone.localdate())
+
+
 def demo_load(*, today: date | None = None, seed: int = 2050) -> DemoSummary:
     today = today or timezone.localdate()
     # Demo accounts and decisions would otherwise mail hundreds of fake addresses.
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
         with transaction.atomic():
-            strategy = Strategy.objects.filter(slug=DEMO_SLUG).first()
-            if strategy is None or not strategy.versions.filter(number__gt=1).exists():
-                # Once revised, the demo keeps its revision: importing the first text
-                # again would make it a third version.
-                files = sorted(DEMO_DIR.glob(f"{DEMO_SLUG}.*.md"))
-                strategy = strategy_import_files(files).strategy
-            strategy = strategy_schedule(
-                strategy=strategy,
-                status=Strategy.Status.OPEN,
-                opens_at=today - timedelta(days=OPENED_DAYS_AGO),
-                closes_at=today + timedelta(days=CLOSES_IN_DAYS),
-            )
+            strategy = _demo_document(today)
             districts = {d.slug: d for d in District.objects.all()}
             # One hash for every demo account: PBKDF2 costs half a second a call.
             password_hash = make_password(DEMO_PASSWORD)

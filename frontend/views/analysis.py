@@ -4,11 +4,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from civic.accounts.rules import allows
 from civic.errors import DomainError
 from frontend import charts, labels
 from frontend.throttling import throttle_wait, throttled_page
@@ -21,6 +22,7 @@ from frontend.views.common import (
     render_filtered,
 )
 from frontend.views.public import FILTER_KEYS, filter_context
+from proposals.apis import report_file_response
 from proposals.duplicates.selectors import (
     duplicate_group_labels,
     duplicate_groups,
@@ -131,7 +133,7 @@ def report_order_page(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("proposals.order_reports")
-@require_GET
+@require_safe
 def reports(request: HttpRequest) -> HttpResponse:
     page = paginate(request, report_list_of(user=request.user))
     for report in page:
@@ -140,8 +142,36 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/analysis/reports.html", {"page": page, "refresh": waiting})
 
 
+@permission_required("proposals.order_reports")
+@require_safe
+def report_download_page(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The file of a finished report; a page in the visitor's language saying it is gone
+    (410) when it was removed after its retention period or is missing from MEDIA_ROOT."""
+    report = Report.objects.select_related("strategy").filter(pk=report_id).first()
+    if report is None or not allows(request.user, "proposals.read_report", report):
+        # Someone else's report is not found rather than forbidden, as in the API.
+        raise Http404
+    if report.expired_at is None and (report.status != Report.Status.DONE or not report.file):
+        # Nothing to download yet (or the build failed): the list says where it stands.
+        return redirect("frontend:reports")
+    response = report_file_response(report) if report.expired_at is None else None
+    if response is not None:
+        return response
+    reason = (
+        _("Removed after the retention period")
+        if report.expired_at is not None
+        else _("The file is no longer on the server.")
+    )
+    return render(
+        request,
+        "frontend/analysis/report_gone.html",
+        {"report": report, "reason": reason},
+        status=410,
+    )
+
+
 @permission_required("proposals.view_near_duplicates")
-@require_GET
+@require_safe
 def duplicate_groups_page(request: HttpRequest) -> HttpResponse:
     """The groups of nearly identical proposals of a strategy, largest first: a campaign of
     one text sent by many residents shows as one group with its size."""

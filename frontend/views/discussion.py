@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from civic.accounts.rules import allows
 from civic.errors import DomainError, NotAllowed, StateConflict
@@ -296,7 +296,7 @@ def section_discussions(
     mark(tree)
 
 
-@require_GET
+@require_safe
 def section_discussion_page(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     """A section's text and its discussion, in a fixed number of queries whatever the
     number of comments; readable while the strategy is public, open for comments only

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from civic.accounts.services import (
     NOTIFY_EMAIL_CHOICES,
@@ -38,7 +38,7 @@ from strategy.selectors import strategy_get_public, strategy_list_public
 # and it is only in the recipient's own mailbox, so a forged request cannot carry it.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks (mail scanners open links, so it changes nothing); POST turns the emails
     off, or on again with `enable=1`."""
@@ -55,7 +55,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt  # as `unsubscribe` above: the signed token is the authority
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe_notifications(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the emails about what one follows: POST turns them off, or back to a
     daily digest with `enable=1`; GET only asks."""
@@ -80,7 +80,7 @@ _FIELDS = {
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def notification_settings(request: HttpRequest) -> HttpResponse:
     """Emails about answers, emails about what one follows (each, daily, never), and
     whether writing, commenting and reacting follow a proposal. A form may send any of
@@ -143,7 +143,7 @@ def _line(notification: Notification) -> str:
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def notification_list(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     page = paginate(request, selectors.notification_list(user=request.user, unread=unread_only))

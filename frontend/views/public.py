@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from civic.accounts.rules import allows
 from frontend import charts
@@ -51,7 +51,7 @@ def _strategy_or_404(slug: str) -> Strategy:
     return strategy
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     strategies = list(strategy_list_public())
     # Each headline comes from the strategy's tally snapshot, never from counting rows.
@@ -66,7 +66,7 @@ def _section_counts(tree: list[dict[str, Any]], own: dict[int, int]) -> None:
         node["count"] = own.get(node["id"], 0) + sum(c["count"] for c in node["children"])
 
 
-@require_GET
+@require_safe
 def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
     strategy = _strategy_or_404(slug)
     tree = section_tree(strategy=strategy)
@@ -168,7 +168,7 @@ def _sections_found(form: dict[str, Any], q: str) -> list[dict[str, Any]]:
     return [{**row, "strategy": chosen.slug} for row in found[:SECTIONS_SHOWN]]
 
 
-@require_GET
+@require_safe
 def proposal_list_page(request: HttpRequest) -> HttpResponse:
     reference = Reference.load()
     # Staff see every status here, as in the API, so they get the status filter and labels.
@@ -192,7 +192,7 @@ def proposal_list_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = proposal_get_visible(user=request.user, proposal_id=proposal_id)
     if proposal is None:
@@ -216,7 +216,7 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def tallies(request: HttpRequest, slug: str) -> HttpResponse:
     strategy = _strategy_or_404(slug)
     tally = tally_data(slug=slug) or {}

@@ -5,7 +5,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from civic.errors import InvalidInput
 from frontend.views.common import Reference, error_messages, paginate, query_without_page
@@ -82,7 +82,7 @@ def _groups(proposals: list[Any], reference: Reference) -> list[dict[str, Any]]:
     return groups
 
 
-@require_GET
+@require_safe
 def summary_table(request: HttpRequest, slug: str) -> HttpResponse:
     strategy = _strategy_or_404(slug)
     outcome = request.GET.get("outcome", "")
@@ -108,7 +108,7 @@ def summary_table(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "frontend/summary/table.html", context)
 
 
-@require_GET
+@require_safe
 def summary_download(request: HttpRequest, slug: str, format: str) -> HttpResponse:
     """The file if a current one is built; else a page that waits for it, reloading.
 

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from civic.accounts.rules import allows
 from civic.errors import DomainError
@@ -56,7 +56,7 @@ def _number(value: str | None) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-@require_GET
+@require_safe
 def version_list_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Every version, newest first, and a form to compare any two (a GET to this page with
     `a` and `b`, sent on to the comparison)."""
@@ -84,7 +84,7 @@ def version_list_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The whole text of one version; the sections it changed are marked, with the
     proposals linked to them."""
@@ -127,7 +127,7 @@ def _runs(diff: list[dict[str, str]]) -> bool:
     return any(run["op"] in (INSERT, DELETE) for run in diff)
 
 
-@require_GET
+@require_safe
 def version_compare_page(request: HttpRequest, slug: str, a: int, b: int) -> HttpResponse:
     strategy = _strategy_or_404(slug)
     pair = selectors.version_pair(strategy=strategy, a=a, b=b)

@@ -11,6 +11,13 @@ PRODUCTION = {
     "DJANGO_SECURE": "1",
     "DJANGO_SECRET_KEY": "k3y-" + "x7Qp9vR2mT5wL8nB4cF6hJ1dS0aZ" * 3,
     "DJANGO_ALLOWED_HOSTS": "civic.example.kz",
+    # The production essentials civic/checks.py asks for (tests/civic/test_deploy_checks.py).
+    "DATABASE_URL": "postgres://civic:secret@127.0.0.1:5432/civic",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "DEFAULT_FROM_EMAIL": "Civic <noreply@civic.example.kz>",
+    "CIVIC_SITE_URL": "https://civic.example.kz",
+    "CIVIC_NUM_PROXIES": "1",
 }
 
 

@@ -111,11 +111,12 @@ def test_ordering_from_the_page_builds_the_report(
     page = response.content.decode()
     assert not REFRESH.search(page)  # nothing to wait for
     assert "Статус: Опубликовано" in page  # the filters by their names (issue 12)
-    link = f'href="/api/v1/reports/{report.pk}/download/"'
+    link = f'href="/ru/analysis/reports/{report.pk}/download/"'
     assert link in page
-    # The link works for the signed-in analyst (session, no token).
-    download = client.get(f"/api/v1/reports/{report.pk}/download/")
+    # The link works for the signed-in analyst, as does the API's with the session.
+    download = client.get(f"/ru/analysis/reports/{report.pk}/download/")
     assert download.status_code == 200
+    assert client.get(f"/api/v1/reports/{report.pk}/download/").status_code == 200
     assert download["Content-Disposition"].startswith("attachment")
     assert proposals["published"].code.encode() in b"".join(download.streaming_content)
 
@@ -153,7 +154,7 @@ def test_page_reloads_while_a_report_is_waiting(proposals, analyst):
     assert report.status == "queued"
     page = response.content.decode()
     assert REFRESH.search(page)
-    assert f"/api/v1/reports/{report.pk}/download/" not in page
+    assert f"/reports/{report.pk}/download/" not in page
     assert re.search(rf'class="message[^"]*success[^"]*">[^<]*{report.pk}', page)
 
     Report.objects.filter(pk=report.pk).update(status="running", progress=40)
