@@ -48,7 +48,7 @@ _EMBEDDED_HINT = (
 
 def _embedded() -> bool:
     # An explicit choice, off unless the environment says so (civic/settings.py).
-    return bool(getattr(settings, "CIVIC_EMBEDDED", False))
+    return settings.CIVIC_EMBEDDED
 
 
 def _is_loopback(host: str) -> bool:

@@ -62,6 +62,9 @@ if not CHECKOUT and not DEBUG:
             "Nothing is written beside the installed code."
         )
 DATA_DIR = env_folder("CIVIC_DATA_DIR", "data")
+# A one-machine installation on SQLite with tasks in the web process, on purpose: the
+# deploy checks (civic/checks.py) then stop asking for PostgreSQL and Redis.
+CIVIC_EMBEDDED = env_flag("CIVIC_EMBEDDED", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:

@@ -43,7 +43,10 @@ def snapshot_key(namespace: str, *parts: str) -> str | None:
     snapshot = database_snapshot()
     if snapshot is None:
         return None
-    digest = hashlib.blake2b("\x00".join((snapshot, *parts)).encode(), digest_size=20)
+    # The snapshot is the whole server's: the database's name keeps two databases of one
+    # server (a staging copy beside production) apart in a shared cache.
+    database = str(connection.settings_dict["NAME"])
+    digest = hashlib.blake2b("\x00".join((database, snapshot, *parts)).encode(), digest_size=20)
     return f"snapshot:{namespace}:{digest.hexdigest()}"
 
 

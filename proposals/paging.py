@@ -18,8 +18,8 @@ from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.core.paginator import Page as DjangoPage
-from django.core.paginator import Paginator
 from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, QuerySet
 from rest_framework.exceptions import NotFound
@@ -150,10 +150,26 @@ def page_by_number(*, queryset: QuerySet[Proposal], request: Request) -> Page:
     )
 
 
+class _ListPage(DjangoPage):
+    """A page that knows from its own ids whether another follows, whatever the count says."""
+
+    def __init__(self, rows: list[Proposal], number: int, paginator: "ListPaginator", more: bool):
+        super().__init__(rows, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+
 class ListPaginator(Paginator):
     """Django's paginator for the proposal list pages, on the same two steps: the count
     of `list_count` (so `count_is_estimate` says when it is the planner's estimate), and a
-    page's ids before its rows."""
+    page's ids before its rows.
+
+    Where the count is an estimate it may be short (the planner's guess, or the time limit's
+    stand-in), so it bounds nothing: a page is as deep as the rows go, one id past the page
+    says whether there is a next, and "of N" pages never says fewer than the page reached.
+    """
 
     @cached_property
     def _counted(self) -> tuple[int, bool]:
@@ -167,12 +183,32 @@ class ListPaginator(Paginator):
     def count_is_estimate(self) -> bool:
         return self._counted[1]
 
+    @property
+    def num_pages(self) -> int:
+        counted = super().num_pages
+        return max(counted, getattr(self, "_reached", 0)) if self.count_is_estimate else counted
+
+    def validate_number(self, number: Any) -> int:
+        if not self.count_is_estimate:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as error:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from error
+        if not 1 <= number <= MAX_PAGE:
+            raise EmptyPage(self.error_messages["no_results"])
+        return number
+
     def page(self, number: Any) -> DjangoPage:
         number = self.validate_number(number)
         start = (number - 1) * self.per_page
-        ids = _ids(self.object_list, start, start + self.per_page)
+        ids = _ids(self.object_list, start, start + self.per_page + 1)
+        more = len(ids) > self.per_page
+        ids = ids[: self.per_page]
+        # Past the rows' end an estimated list shows an empty page with its way back.
+        self._reached = number + (1 if more else 0)
         rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        return _ListPage([rows[pk] for pk in ids if pk in rows], number, self, more)
 
 
 def _encode(cursor: dict[str, Any]) -> str:

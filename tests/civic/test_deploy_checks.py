@@ -385,7 +385,6 @@ def test_the_example_names_every_variable_and_only_real_ones():
         read |= set(re.findall(r"""env=["']([A-Z][A-Z0-9_]*)["']""", path.read_text()))
     read -= {"DJANGO_SETTINGS_MODULE"}
     assert read - named == set(), "variables the example does not mention"
-    # CIVIC_EMBEDDED is read through the settings by civic/checks.py.
-    assert named - read - {"CIVIC_EMBEDDED"} == set(), "names nothing reads"
+    assert named - read == set(), "names nothing reads"
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["CIVIC_NUM_PROXIES"] == "1"

@@ -61,6 +61,7 @@ def render_config(
     text = _replace(text, "/etc/ssl/certs/civic.example.org.fullchain.pem", str(cert))
     text = _replace(text, "/etc/ssl/private/civic.example.org.key", str(key))
     text = _replace(text, "/var/lib/civic/static/", f"{static}/")
+    text = _replace(text, "/var/log/nginx/civic.access.log", str(static.parent / "civic.log"))
     return _replace(text, "127.0.0.1:8000", f"127.0.0.1:{upstream_port}")
 
 
@@ -340,9 +341,27 @@ def test_health_checks_answer_over_plain_http_on_this_machine(site):
     status, _, body = site.request("/readyz", https=False)
     assert status == 200, body
     assert json.loads(body)["checks"]["database"]["status"] == "ok"
-    # Only the allowed addresses (127.0.0.1, ::1): another one is refused by nginx.
+    # Only the allowed addresses (127.0.0.1, ::1): another one is refused by nginx, over
+    # plain HTTP and over HTTPS alike.
     status, _, _ = site.request("/readyz", https=False, source="127.0.0.2")
     assert status == 403
+    assert site.request("/readyz", source="127.0.0.2")[0] == 403
+    assert site.request("/readyz")[0] == 200
+
+
+def test_the_access_log_keeps_no_token_of_an_emailed_link(site):
+    secret = "Nq4-secret-token-from-an-email"
+    for path in (
+        f"/ru/verify-email/{secret}/",
+        f"/kk/unsubscribe/notifications/{secret}/",
+        f"/en/password-reset/MQ/{secret}/",
+        f"/ru/proposals/?q={secret}",
+    ):
+        site.request(path, headers={"Referer": f"https://mail.example.org/{secret}"})
+    site.request("/healthz")  # written after the ones above: the log has them all by now
+    log = (site.static.parent / "civic.log").read_text()
+    assert "/ru/verify-email/<token>/" in log and "/en/password-reset/MQ/<token>/" in log
+    assert secret not in log
 
 
 def _sign_in(site: Site, source: str | None = None, forwarded_for: str | None = None) -> int:

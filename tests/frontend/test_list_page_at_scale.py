@@ -76,3 +76,22 @@ def test_a_large_set_says_about_and_takes_a_strategys_facets_from_its_tally(
     assert set(response.context["outcomes"].values()) == {None}
     html = response.content.decode()
     assert "answer=accepted" in html and 'class="n"' not in html
+
+
+def test_a_short_estimate_never_hides_the_pages_after_it(listed, monkeypatch):
+    """An estimate can be short (the planner's guess, or the count's time limit): the
+    pages go as deep as the rows, and the next link follows the rows, not the count."""
+    monkeypatch.setattr(paging, "list_count", lambda queryset: (3, True))
+    newest_first = sorted(listed, key=lambda p: (p.created_at, p.pk), reverse=True)
+    client = page_client_for(None)
+    first = client.get("/en/proposals/")
+    assert "About 3 proposals found" in first.content.decode()
+    assert first.context["page"].has_next()
+    second = client.get("/en/proposals/?page=2")
+    assert _cards(second.content.decode(), listed) == [p.code for p in newest_first[20:]]
+    assert not second.context["page"].has_next()
+    assert "Page 2 of 2" in second.content.decode()
+    # Past the rows: an empty page with the way back, never an error.
+    beyond = client.get("/en/proposals/?page=7")
+    assert beyond.status_code == 200 and _cards(beyond.content.decode(), listed) == []
+    assert beyond.context["page"].has_previous()
