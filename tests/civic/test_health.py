@@ -23,11 +23,9 @@ from tests.proposals import test_tasks_e2e as e2e
 def test_liveness_touches_neither_database_nor_redis(client, settings):
     # No django_db mark: a query would fail the test.
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    started = time.monotonic()
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
-    assert time.monotonic() - started < 0.5  # no connect timeout was waited out
     assert "no-store" in response["Cache-Control"]
 
 
